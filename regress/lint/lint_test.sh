@@ -1,0 +1,37 @@
+#! /usr/bin/atf-sh
+# The man pages lint clean and say what the grammar has.
+
+top() { echo "$(atf_get_srcdir)/../.."; }
+
+atf_test_case man_pages_lint_clean
+man_pages_lint_clean_head() {
+	atf_set descr "mandoc -Tlint -Wwarning reports nothing on the three pages"
+}
+man_pages_lint_clean_body() {
+	t=$(top)
+	atf_check -s exit:0 -o empty -e empty mandoc -Tlint -Wwarning \
+	    "$t/man/xmppgwd.8" "$t/man/xmppgwd.conf.5" "$t/man/xmppgwctl.8"
+}
+
+atf_test_case conf_page_documents_every_keyword
+conf_page_documents_every_keyword_head() {
+	atf_set descr "every keyword of the grammar appears in xmppgwd.conf(5)"
+}
+conf_page_documents_every_keyword_body() {
+	t=$(top)
+	kw=$(sed -n '/^static const struct keywords keywords\[\]/,/^};/p' \
+	    "$t/xmppgwd/parse.y" | sed -n 's/.*{ *"\([^"]*\)".*/\1/p')
+	[ -n "$kw" ] || atf_fail "no keyword table found in parse.y"
+	missing=""
+	for k in $kw; do
+		# a macro line where the word follows Ic or Cm: .It Ic state directory
+		grep -q -E "^\..*\<(Ic|Cm)\>.*\<$k\>" \
+		    "$t/man/xmppgwd.conf.5" || missing="$missing $k"
+	done
+	[ -z "$missing" ] || atf_fail "not in xmppgwd.conf.5:$missing"
+}
+
+atf_init_test_cases() {
+	atf_add_test_case man_pages_lint_clean
+	atf_add_test_case conf_page_documents_every_keyword
+}

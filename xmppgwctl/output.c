@@ -1,0 +1,261 @@
+/*
+ * Copyright (c) 2026 The xmppgwd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * xmppgwctl's output: plain text for people, JSON (-j) for programs,
+ * behind one interface so that every command prints both.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "xmppgwd.h"
+#include "control.h"
+#include "output.h"
+
+static int	 json_first;	/* no comma before the next array item */
+
+static void
+fmt_duration(char *buf, size_t len, int64_t secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs >= 86400)
+		snprintf(buf, len, "%lldd%02lld:%02lld:%02lld",
+		    (long long)(secs / 86400), (long long)(secs % 86400 / 3600),
+		    (long long)(secs % 3600 / 60), (long long)(secs % 60));
+	else
+		snprintf(buf, len, "%02lld:%02lld:%02lld",
+		    (long long)(secs / 3600), (long long)(secs % 3600 / 60),
+		    (long long)(secs % 60));
+}
+
+static void
+fmt_time(char *buf, size_t len, int64_t t)
+{
+	time_t		 tt = t;
+	struct tm	 tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+/* text */
+
+static void
+text_head(enum actions a)
+{
+	if (a == STATUS)
+		printf("%-12s %8s %12s %8s\n", "process", "pid", "uptime",
+		    "restarts");
+}
+
+static void
+text_proc(const struct ctl_proc *p, time_t now)
+{
+	char	 name[32], up[32];
+
+	if (strcmp(p->role, "parent") == 0 || strcmp(p->role, "tls") != 0)
+		snprintf(name, sizeof(name), "%s", p->role);
+	else
+		snprintf(name, sizeof(name), "%s[%u]", p->role, p->instance);
+	if (p->pid == 0)
+		snprintf(up, sizeof(up), "-");
+	else
+		fmt_duration(up, sizeof(up), now - p->started);
+	printf("%-12s %8d %12s %8u\n", name, p->pid, up, p->restarts);
+}
+
+static void
+text_confinfo(const struct ctl_confinfo *ci, time_t now)
+{
+	char	 when[64], ago[32];
+
+	fmt_time(when, sizeof(when), ci->loaded);
+	fmt_duration(ago, sizeof(ago), now - ci->loaded);
+	printf("configuration %s\n", ci->file);
+	printf("generation %u, loaded %s (%s ago)\n", ci->generation, when,
+	    ago);
+	printf("%u partners, %u local domains\n", ci->partners, ci->domains);
+}
+
+static void
+text_partner(const struct xgw_partner *p)
+{
+	struct xgw_name	*n;
+
+	printf("partner %s\n", p->name);
+	if (p->descr[0] != '\0')
+		printf("\tdescription \"%s\"\n", p->descr);
+	if (!TAILQ_EMPTY(&p->domains)) {
+		printf("\tadditional domains");
+		TAILQ_FOREACH(n, &p->domains, entry)
+			printf(" %s", n->name);
+		printf("\n");
+	}
+	printf("\ttype %s\n", partner_type_name(p->type));
+	printf("\ttls %s\n", partner_neg_name(p->tls));
+	printf("\tsasl %s\n", partner_neg_name(p->sasl));
+	printf("\tdialback %s\n", p->dialback ? "yes" : "no");
+	printf("\tkeepalive %s\n", p->keepalive ? "yes" : "no");
+	if (p->connections)
+		printf("\tconnections %u\n", p->connections);
+	else
+		printf("\tconnections default (limits per-partner)\n");
+	if (p->proxy[0] != '\0')
+		printf("\tproxy %s port %u\n", p->proxy, p->proxy_port);
+}
+
+static void
+text_result(int ok, const char *msg)
+{
+	printf("%s\n", msg);
+}
+
+static void
+text_tail(enum actions a)
+{
+}
+
+const struct output text_output = {
+	text_head, text_proc, text_confinfo, text_partner, text_result,
+	text_tail
+};
+
+/* JSON */
+
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c == '\n')
+			printf("\\n");
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+json_item(void)
+{
+	if (!json_first)
+		printf(",");
+	json_first = 0;
+}
+
+static void
+json_head(enum actions a)
+{
+	json_first = 1;
+	if (a == STATUS)
+		printf("{\"processes\":[");
+	else if (a == SHOW_PARTNERS)
+		printf("{\"partners\":[");
+}
+
+static void
+json_proc(const struct ctl_proc *p, time_t now)
+{
+	json_item();
+	printf("{\"role\":");
+	json_string(p->role);
+	printf(",\"instance\":%u,\"pid\":%d,\"uptime\":%lld,"
+	    "\"restarts\":%u}", p->instance, p->pid,
+	    p->pid ? (long long)(now - p->started) : 0LL, p->restarts);
+}
+
+static void
+json_confinfo(const struct ctl_confinfo *ci, time_t now)
+{
+	char	 when[64];
+
+	fmt_time(when, sizeof(when), ci->loaded);
+	printf("],\"config\":{\"file\":");
+	json_string(ci->file);
+	printf(",\"generation\":%u,\"loaded\":\"%s\",\"loaded_age\":%lld,"
+	    "\"partners\":%u,\"domains\":%u}", ci->generation, when,
+	    (long long)(now - ci->loaded), ci->partners, ci->domains);
+}
+
+static void
+json_partner(const struct xgw_partner *p)
+{
+	struct xgw_name	*n;
+	int		 first = 1;
+
+	json_item();
+	printf("{\"domain\":");
+	json_string(p->name);
+	printf(",\"description\":");
+	json_string(p->descr);
+	printf(",\"additional_domains\":[");
+	TAILQ_FOREACH(n, &p->domains, entry) {
+		printf("%s", first ? "" : ",");
+		json_string(n->name);
+		first = 0;
+	}
+	printf("],\"type\":");
+	json_string(partner_type_name(p->type));
+	printf(",\"tls\":");
+	json_string(partner_neg_name(p->tls));
+	printf(",\"sasl\":");
+	json_string(partner_neg_name(p->sasl));
+	printf(",\"dialback\":%s,\"keepalive\":%s,\"connections\":%u,"
+	    "\"proxy\":", p->dialback ? "true" : "false",
+	    p->keepalive ? "true" : "false", p->connections);
+	if (p->proxy[0] == '\0')
+		printf("null");
+	else {
+		printf("{\"host\":");
+		json_string(p->proxy);
+		printf(",\"port\":%u}", p->proxy_port);
+	}
+	printf("}");
+}
+
+static void
+json_result(int ok, const char *msg)
+{
+	printf("{\"result\":\"%s\",\"message\":", ok ? "ok" : "failed");
+	json_string(msg);
+	printf("}\n");
+}
+
+static void
+json_tail(enum actions a)
+{
+	if (a == STATUS)
+		printf("}\n");
+	else if (a == SHOW_PARTNERS)
+		printf("]}\n");
+}
+
+const struct output json_output = {
+	json_head, json_proc, json_confinfo, json_partner, json_result,
+	json_tail
+};

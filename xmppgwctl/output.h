@@ -1,0 +1,33 @@
+/*
+ * Copyright (c) 2026 The xmppgwd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef OUTPUT_H
+#define OUTPUT_H
+
+#include "parser.h"
+
+struct output {
+	void	(*head)(enum actions);
+	void	(*proc)(const struct ctl_proc *, time_t);
+	void	(*confinfo)(const struct ctl_confinfo *, time_t);
+	void	(*partner)(const struct xgw_partner *);
+	void	(*result)(int, const char *);
+	void	(*tail)(enum actions);
+};
+
+extern const struct output text_output, json_output;
+
+#endif /* OUTPUT_H */

@@ -1,0 +1,196 @@
+/*
+ * Copyright (c) 2026 The xmppgwd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * xmppgwctl: control a running xmppgwd over its control socket.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xmppgwd.h"
+#include "control.h"
+#include "parser.h"
+#include "output.h"
+
+static __attribute__((__noreturn__)) void usage(void);
+static int	 show(struct imsg *, struct parse_result *,
+		    const struct output *, int *);
+
+static __attribute__((__noreturn__)) void
+usage(void)
+{
+	extern char	*__progname;
+
+	fprintf(stderr, "usage: %s [-j] [-s socket] command [argument ...]\n",
+	    __progname);
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sockaddr_un	 sun;
+	struct parse_result	*res;
+	struct imsgbuf		 ibuf;
+	struct imsg		 imsg;
+	const struct output	*out = &text_output;
+	const char		*sockname = XMPPGWD_SOCKET;
+	uint32_t		 v;
+	int			 ch, fd, n, done = 0, status = 0;
+
+	while ((ch = getopt(argc, argv, "js:")) != -1) {
+		switch (ch) {
+		case 'j':
+			out = &json_output;
+			break;
+		case 's':
+			sockname = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage();
+	if ((res = parse(argc, argv)) == NULL)
+		exit(1);
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, sockname, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		errx(1, "socket name too long");
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		err(1, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		err(1, "connect: %s", sockname);
+	if (imsgbuf_init(&ibuf, fd) == -1 ||
+	    imsgbuf_set_maxsize(&ibuf, XGW_CTL_MAXSIZE) == -1)
+		err(1, "imsgbuf_init");
+
+	switch (res->action) {
+	case STATUS:
+		imsg_compose(&ibuf, IMSG_CTL_STATUS, 0, 0, -1, NULL, 0);
+		break;
+	case RELOAD:
+		imsg_compose(&ibuf, IMSG_CTL_RELOAD, 0, 0, -1, NULL, 0);
+		break;
+	case SHOW_PARTNERS:
+		imsg_compose(&ibuf, IMSG_CTL_SHOW_PARTNERS, 0, 0, -1, NULL, 0);
+		break;
+	case LOG_VERBOSE:
+	case LOG_BRIEF:
+		v = res->action == LOG_VERBOSE ? 1 : 0;
+		imsg_compose(&ibuf, IMSG_CTL_VERBOSE, 0, 0, -1, &v, sizeof(v));
+		break;
+	case NONE:
+		usage();
+	}
+	if (imsgbuf_flush(&ibuf) == -1)
+		err(1, "write");
+
+	out->head(res->action);
+	while (!done) {
+		if ((n = imsgbuf_read(&ibuf)) == -1)
+			err(1, "read");
+		if (n == 0)
+			errx(1, "xmppgwd closed the connection");
+		while (!done) {
+			if ((n = imsgbuf_get(&ibuf, &imsg)) == -1)
+				errx(1, "malformed answer from xmppgwd");
+			if (n == 0)
+				break;
+			done = show(&imsg, res, out, &status);
+			imsg_free(&imsg);
+		}
+	}
+	close(fd);
+	return (status);
+}
+
+static int
+show(struct imsg *imsg, struct parse_result *res, const struct output *out,
+    int *status)
+{
+	struct ctl_proc		 cp;
+	struct ctl_confinfo	 ci;
+	struct xgw_partner	 p;
+	struct imsg_cursor	 c;
+	char			 msg[XGW_CTL_MAXSIZE];
+	time_t			 now = time(NULL);
+	size_t			 len;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_PROC:
+		if (imsg_get_data(imsg, &cp, sizeof(cp)) == -1 ||
+		    memchr(cp.role, '\0', sizeof(cp.role)) == NULL)
+			errx(1, "malformed process record");
+		out->proc(&cp, now);
+		return (0);
+	case IMSG_CTL_CONFINFO:
+		if (imsg_get_data(imsg, &ci, sizeof(ci)) == -1 ||
+		    memchr(ci.file, '\0', sizeof(ci.file)) == NULL)
+			errx(1, "malformed configuration record");
+		out->confinfo(&ci, now);
+		return (0);
+	case IMSG_CTL_PARTNER:
+		imsg_cursor(imsg, &c);
+		if (partner_decode(&c, &p) == -1 || imsg_cursor_end(&c) == -1)
+			errx(1, "malformed partner record");
+		out->partner(&p);
+		partner_free_domains(&p);
+		return (0);
+	case IMSG_CTL_END:
+		out->tail(res->action);
+		return (1);
+	case IMSG_CTL_OK:
+	case IMSG_CTL_FAIL:
+		len = imsg_get_len(imsg);
+		if (len >= sizeof(msg))
+			errx(1, "answer too long");
+		if (len > 0 && imsg_get_data(imsg, msg, len) == -1)
+			errx(1, "malformed answer");
+		msg[len] = '\0';
+		/* an answer is text: anything else is not printed raw */
+		if (strlen(msg) != len)
+			errx(1, "malformed answer");
+		if (imsg_get_type(imsg) == IMSG_CTL_OK)
+			out->result(1, msg);
+		else {
+			if (out == &text_output)
+				fprintf(stderr, "xmppgwctl: %s%s", msg,
+				    len > 0 && msg[len - 1] == '\n' ? "" : "\n");
+			else
+				out->result(0, msg);
+			*status = 1;
+		}
+		return (1);
+	default:
+		errx(1, "unexpected answer %u from xmppgwd",
+		    imsg_get_type(imsg));
+	}
+}
