@@ -75,6 +75,7 @@ static struct event	 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
 static struct event	 ev_sigpipe;
 
 static __attribute__((__noreturn__)) void usage(void);
+static void	parent_mkparents(const char *);
 static void	parent_setup_dirs(void);
 static void	parent_bind(struct xgw_listen *, const char *);
 static void	parent_bind_all(struct xgw_config *);
@@ -192,6 +193,9 @@ main(int argc, char *argv[], char *envp[])
 
 	if (geteuid() != 0)
 		fatalx("need root privileges");
+	/* reloads re-read it after daemon(3) has changed to / */
+	if ((conffile = realpath(conffile, NULL)) == NULL)
+		fatal("realpath");
 	if ((pw = getpwnam(conf->user)) == NULL)
 		fatalx("unknown user %s: create it (make install does)",
 		    conf->user);
@@ -255,11 +259,29 @@ main(int argc, char *argv[], char *envp[])
  * (a writable chroot lets the confined process plant files); the state
  * directory belongs to the unprivileged user.  Create them if missing.
  */
+/* mkdir -p of the directories above path, root's and 0755 */
+static void
+parent_mkparents(const char *path)
+{
+	char	 buf[PATH_MAX], *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+		fatalx("path too long: %s", path);
+	for (p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", buf);
+		*p = '/';
+	}
+}
+
 static void
 parent_setup_dirs(void)
 {
 	struct stat	 st;
 
+	parent_mkparents(conf->chroot);
+	parent_mkparents(conf->statedir);
 	if (mkdir(conf->chroot, 0755) == -1 && errno != EEXIST)
 		fatal("mkdir %s", conf->chroot);
 	if (stat(conf->chroot, &st) == -1)

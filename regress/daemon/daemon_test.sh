@@ -9,7 +9,7 @@
 write_conf() {
 	cat > xmppgwd.conf <<CONF
 chroot "$PWD/empty"
-state directory "$PWD/state"
+state directory "$PWD/var/db/xmppgwd"
 socket "$PWD/ctl.sock"
 ca file "certs/ca.crt"
 dialback secret file "certs/dialback.secret"
@@ -92,12 +92,14 @@ children_drop_privileges_body() {
 		atf_check -o match:'^CapEff:	0+$' grep '^CapEff:' /proc/$p/status
 		root=$(readlink /proc/$p/root)
 		case "$root" in
-		"$PWD/empty"|"$PWD/state") ;;
+		"$PWD/empty"|"$PWD/var/db/xmppgwd") ;;
 		*) atf_fail "pid $p not chrooted: root is $root" ;;
 		esac
 	done
-	# policy lives in the state directory, the others in the empty one
-	atf_check -o inline:"$PWD/state\n" readlink /proc/$(role_pid policy)/root
+	# policy lives in the state directory (created with its parents,
+	# owned by the user), the others in the empty one
+	atf_check -o inline:"$PWD/var/db/xmppgwd\n" readlink /proc/$(role_pid policy)/root
+	atf_check -o inline:"_xmppgwd 700\n" stat -c "%U %a" "$PWD/var/db/xmppgwd"
 	atf_check -o inline:"$PWD/empty\n" readlink /proc/$(role_pid dialback)/root
 	atf_check -o match:'^Uid:	0	0	0	0' grep '^Uid:' /proc/$(parent_pid)/status
 }
