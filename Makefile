@@ -18,7 +18,7 @@ DEB_BUILD = build-essential pkg-config byacc libtls-dev libevent-dev \
 DEB_TEST = kyua atf-sh libatf-dev mandoc openssl iproute2 procps \
 	prosody lua-unbound lua-event dnsmasq-base sip-tester python3-slixmpp
 
-PKGS	= libtls libevent_core libbsd-overlay
+PKGS	= libtls libevent_core libbsd-overlay expat libunbound
 WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	  -Wsign-compare -Wno-unused-parameter
@@ -38,7 +38,8 @@ COMMON	= xmppgwd/imsg.c xmppgwd/log.c
 D_SRCS	= xmppgwd/xmppgwd.c xmppgwd/proc.c xmppgwd/sandbox.c \
 	  xmppgwd/config.c xmppgwd/printconf.c xmppgwd/partner.c \
 	  xmppgwd/control.c xmppgwd/tls.c xmppgwd/dialback.c \
-	  xmppgwd/policy.c xmppgwd/sip.c $(COMMON)
+	  xmppgwd/policy.c xmppgwd/sip.c xmppgwd/stream.c xmppgwd/xml.c \
+	  xmppgwd/stanza.c xmppgwd/auth.c xmppgwd/dns.c $(COMMON)
 C_SRCS	= xmppgwctl/xmppgwctl.c xmppgwctl/parser.c xmppgwctl/output.c \
 	  xmppgwd/partner.c \
 	  $(COMMON)
@@ -46,7 +47,9 @@ C_SRCS	= xmppgwctl/xmppgwctl.c xmppgwctl/parser.c xmppgwctl/output.c \
 D_OBJS	= $(D_SRCS:.c=.o) xmppgwd/parse.o
 C_OBJS	= $(C_SRCS:.c=.o)
 HDRS	= xmppgwd/xmppgwd.h xmppgwd/imsg.h xmppgwd/log.h \
-	  xmppgwd/control.h xmppgwctl/parser.h xmppgwctl/output.h
+	  xmppgwd/control.h xmppgwctl/parser.h xmppgwctl/output.h \
+	  xmppgwd/s2s.h xmppgwd/xml.h xmppgwd/stanza.h xmppgwd/auth.h \
+	  xmppgwd/dns.h
 
 PROGS	= xmppgwd/xmppgwd xmppgwctl/xmppgwctl
 MANS	= man/xmppgwd.8 man/xmppgwd.conf.5 man/xmppgwctl.8

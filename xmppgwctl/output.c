@@ -65,6 +65,10 @@ text_head(enum actions a)
 	if (a == STATUS)
 		printf("%-12s %8s %12s %8s\n", "process", "pid", "uptime",
 		    "restarts");
+	else if (a == SHOW_STREAMS)
+		printf("%-4s %-24s %-24s %-22s %-8s %-18s %-9s %s\n", "dir",
+		    "local", "remote", "address", "tls", "authentication",
+		    "state", "age");
 }
 
 static void
@@ -124,6 +128,22 @@ text_partner(const struct xgw_partner *p)
 }
 
 static void
+text_stream(const struct ctl_stream *st)
+{
+	char	 age[32];
+
+	fmt_duration(age, sizeof(age), st->age);
+	printf("%-4s %-24s %-24s %-22s %-8s %-18s %-9s %s\n", st->dir,
+	    st->local, st->remote[0] ? st->remote : "-",
+	    st->addr[0] ? st->addr : "-",
+	    st->tls_version[0] ? st->tls_version : "none", st->auth,
+	    st->state, age);
+	if (st->tls_cipher[0] != '\0')
+		printf("     tls[%u] conn %u cipher %s\n", st->instance, st->id,
+		    st->tls_cipher);
+}
+
+static void
 text_result(int ok, const char *msg)
 {
 	printf("%s\n", msg);
@@ -135,8 +155,8 @@ text_tail(enum actions a)
 }
 
 const struct output text_output = {
-	text_head, text_proc, text_confinfo, text_partner, text_result,
-	text_tail
+	text_head, text_proc, text_confinfo, text_partner, text_stream,
+	text_result, text_tail
 };
 
 /* JSON */
@@ -176,6 +196,8 @@ json_head(enum actions a)
 		printf("{\"processes\":[");
 	else if (a == SHOW_PARTNERS)
 		printf("{\"partners\":[");
+	else if (a == SHOW_STREAMS)
+		printf("{\"streams\":[");
 }
 
 static void
@@ -239,6 +261,30 @@ json_partner(const struct xgw_partner *p)
 }
 
 static void
+json_stream(const struct ctl_stream *st)
+{
+	json_item();
+	printf("{\"instance\":%u,\"id\":%u,\"direction\":", st->instance,
+	    st->id);
+	json_string(st->dir);
+	printf(",\"local\":");
+	json_string(st->local);
+	printf(",\"remote\":");
+	json_string(st->remote);
+	printf(",\"address\":");
+	json_string(st->addr);
+	printf(",\"tls_version\":");
+	json_string(st->tls_version);
+	printf(",\"tls_cipher\":");
+	json_string(st->tls_cipher);
+	printf(",\"authentication\":");
+	json_string(st->auth);
+	printf(",\"state\":");
+	json_string(st->state);
+	printf(",\"age\":%u}", st->age);
+}
+
+static void
 json_result(int ok, const char *msg)
 {
 	printf("{\"result\":\"%s\",\"message\":", ok ? "ok" : "failed");
@@ -251,11 +297,11 @@ json_tail(enum actions a)
 {
 	if (a == STATUS)
 		printf("}\n");
-	else if (a == SHOW_PARTNERS)
+	else if (a == SHOW_PARTNERS || a == SHOW_STREAMS)
 		printf("]}\n");
 }
 
 const struct output json_output = {
-	json_head, json_proc, json_confinfo, json_partner, json_result,
-	json_tail
+	json_head, json_proc, json_confinfo, json_partner, json_stream,
+	json_result, json_tail
 };

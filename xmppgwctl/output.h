@@ -19,11 +19,26 @@
 
 #include "parser.h"
 
+struct ctl_stream {
+	uint32_t	 instance;
+	uint32_t	 id;
+	char		 dir[8];
+	char		 local[256];
+	char		 remote[256];
+	char		 addr[64];
+	char		 tls_version[32];
+	char		 tls_cipher[64];
+	char		 auth[32];
+	char		 state[16];
+	uint32_t	 age;
+};
+
 struct output {
 	void	(*head)(enum actions);
 	void	(*proc)(const struct ctl_proc *, time_t);
 	void	(*confinfo)(const struct ctl_confinfo *, time_t);
 	void	(*partner)(const struct xgw_partner *);
+	void	(*stream)(const struct ctl_stream *);
 	void	(*result)(int, const char *);
 	void	(*tail)(enum actions);
 };

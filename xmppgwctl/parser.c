@@ -56,6 +56,7 @@ static const struct token t_main[] = {
 
 static const struct token t_show[] = {
 	{ KEYWORD,	"partners",	SHOW_PARTNERS,	t_end },
+	{ KEYWORD,	"streams",	SHOW_STREAMS,	t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

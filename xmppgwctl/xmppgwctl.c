@@ -102,6 +102,9 @@ main(int argc, char *argv[])
 	case SHOW_PARTNERS:
 		imsg_compose(&ibuf, IMSG_CTL_SHOW_PARTNERS, 0, 0, -1, NULL, 0);
 		break;
+	case SHOW_STREAMS:
+		imsg_compose(&ibuf, IMSG_CTL_SHOW_STREAMS, 0, 0, -1, NULL, 0);
+		break;
 	case LOG_VERBOSE:
 	case LOG_BRIEF:
 		v = res->action == LOG_VERBOSE ? 1 : 0;
@@ -139,6 +142,7 @@ show(struct imsg *imsg, struct parse_result *res, const struct output *out,
 	struct ctl_proc		 cp;
 	struct ctl_confinfo	 ci;
 	struct xgw_partner	 p;
+	struct ctl_stream	 st;
 	struct imsg_cursor	 c;
 	char			 msg[XGW_CTL_MAXSIZE];
 	time_t			 now = time(NULL);
@@ -163,6 +167,26 @@ show(struct imsg *imsg, struct parse_result *res, const struct output *out,
 			errx(1, "malformed partner record");
 		out->partner(&p);
 		partner_free_domains(&p);
+		return (0);
+	case IMSG_CTL_STREAM:
+		memset(&st, 0, sizeof(st));
+		imsg_cursor(imsg, &c);
+		if (imsg_read_u32(&c, &st.instance) == -1 ||
+		    imsg_read_u32(&c, &st.id) == -1 ||
+		    imsg_read_string(&c, st.dir, sizeof(st.dir)) == -1 ||
+		    imsg_read_string(&c, st.local, sizeof(st.local)) == -1 ||
+		    imsg_read_string(&c, st.remote, sizeof(st.remote)) == -1 ||
+		    imsg_read_string(&c, st.addr, sizeof(st.addr)) == -1 ||
+		    imsg_read_string(&c, st.tls_version,
+		    sizeof(st.tls_version)) == -1 ||
+		    imsg_read_string(&c, st.tls_cipher,
+		    sizeof(st.tls_cipher)) == -1 ||
+		    imsg_read_string(&c, st.auth, sizeof(st.auth)) == -1 ||
+		    imsg_read_string(&c, st.state, sizeof(st.state)) == -1 ||
+		    imsg_read_u32(&c, &st.age) == -1 ||
+		    imsg_cursor_end(&c) == -1)
+			errx(1, "malformed stream record");
+		out->stream(&st);
 		return (0);
 	case IMSG_CTL_END:
 		out->tail(res->action);

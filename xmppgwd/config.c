@@ -56,6 +56,7 @@ config_new(void)
 	conf->timeouts.subscription_refresh = XGW_DEF_SUBREFRESH;
 	TAILQ_INIT(&conf->resolvers);
 	TAILQ_INIT(&conf->resolver_options);
+	TAILQ_INIT(&conf->hosts);
 	TAILQ_INIT(&conf->domains);
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->partners);
@@ -114,6 +115,10 @@ config_free(struct xgw_config *conf)
 	config_names_free(&conf->resolvers);
 	while ((o = TAILQ_FIRST(&conf->resolver_options)) != NULL) {
 		TAILQ_REMOVE(&conf->resolver_options, o, entry);
+		free(o);
+	}
+	while ((o = TAILQ_FIRST(&conf->hosts)) != NULL) {
+		TAILQ_REMOVE(&conf->hosts, o, entry);
 		free(o);
 	}
 	while ((d = TAILQ_FIRST(&conf->domains)) != NULL) {
@@ -307,7 +312,7 @@ config_create(struct imsgev *iev, uint32_t type, size_t len)
 }
 
 static void
-config_send_file(struct imsgev *iev, struct xgw_file *f, uint32_t kind,
+config_set_file(struct imsgev *iev, struct xgw_file *f, uint32_t kind,
     uint32_t index)
 {
 	struct ibuf	*b;
@@ -329,7 +334,7 @@ config_send_file(struct imsgev *iev, struct xgw_file *f, uint32_t kind,
 }
 
 static void
-config_send_listen(struct imsgev *iev, uint32_t type, struct xgw_listen *l)
+config_set_listen(struct imsgev *iev, uint32_t type, struct xgw_listen *l)
 {
 	struct iovec	 iov[3];
 	uint32_t	 transport = l->transport, sslen = sizeof(l->ss);
@@ -348,7 +353,7 @@ config_send_listen(struct imsgev *iev, uint32_t type, struct xgw_listen *l)
 }
 
 static void
-config_send_global(struct imsgev *iev, struct xgw_config *conf)
+config_set_global(struct imsgev *iev, struct xgw_config *conf)
 {
 	struct ibuf	*b;
 
@@ -367,7 +372,73 @@ config_send_global(struct imsgev *iev, struct xgw_config *conf)
 }
 
 static void
-config_send_resolver(struct imsgev *iev, struct xgw_config *conf)
+config_set_option(struct imsgev *iev, uint32_t kind, const char *name,
+    const char *value)
+{
+	struct ibuf	*b;
+
+	b = config_create(iev, IMSG_CFG_RESOLVER, 64);
+	if (imsg_add_u32(b, kind) == -1 ||
+	    imsg_add_string(b, name) == -1 ||
+	    imsg_add_string(b, value) == -1)
+		fatal("%s: imsg_add", __func__);
+	config_compose(iev, b);
+}
+
+/*
+ * The dialback process cannot read /etc in its chroot: the parent
+ * hands it the nameservers of /etc/resolv.conf (when the configuration
+ * names no resolver) and the entries of /etc/hosts.
+ */
+static void
+config_set_system(struct imsgev *iev, struct xgw_config *conf)
+{
+	struct sockaddr_storage	 ss;
+	FILE			*f;
+	char			*line = NULL, *p, *addr, *name, *save;
+	size_t			 sz = 0;
+	unsigned int		 n = 0;
+
+	if (TAILQ_EMPTY(&conf->resolvers) &&
+	    (f = fopen("/etc/resolv.conf", "re")) != NULL) {
+		while (getline(&line, &sz, f) != -1 && n < 8) {
+			if ((p = strtok_r(line, " \t\r\n", &save)) == NULL ||
+			    strcmp(p, "nameserver") != 0 ||
+			    (addr = strtok_r(NULL, " \t\r\n", &save)) == NULL)
+				continue;
+			if (inet_pton(AF_INET, addr, &ss) == 1 ||
+			    inet_pton(AF_INET6, addr, &ss) == 1) {
+				config_set_option(iev, 0, addr, "");
+				n++;
+			}
+		}
+		fclose(f);
+	}
+	if ((f = fopen("/etc/hosts", "re")) != NULL) {
+		n = 0;
+		while (getline(&line, &sz, f) != -1 && n < 1024) {
+			if ((p = strchr(line, '#')) != NULL)
+				*p = '\0';
+			if ((addr = strtok_r(line, " \t\r\n", &save)) == NULL ||
+			    (inet_pton(AF_INET, addr, &ss) != 1 &&
+			    inet_pton(AF_INET6, addr, &ss) != 1))
+				continue;
+			while ((name = strtok_r(NULL, " \t\r\n", &save))
+			    != NULL && n < 1024) {
+				if (!domain_name_valid(name) ||
+				    strlen(addr) >= XGW_OPTION_MAX)
+					continue;
+				config_set_option(iev, 2, name, addr);
+				n++;
+			}
+		}
+		fclose(f);
+	}
+	free(line);
+}
+
+static void
+config_set_resolver(struct imsgev *iev, struct xgw_config *conf)
 {
 	struct xgw_name		*n;
 	struct xgw_option	*o;
@@ -392,7 +463,7 @@ config_send_resolver(struct imsgev *iev, struct xgw_config *conf)
 }
 
 static void
-config_send_sip(struct imsgev *iev, struct xgw_config *conf, int fds)
+config_set_sip(struct imsgev *iev, struct xgw_config *conf, int fds)
 {
 	struct xgw_listen	*l;
 	struct xgw_trusted	*t;
@@ -408,7 +479,7 @@ config_send_sip(struct imsgev *iev, struct xgw_config *conf, int fds)
 	if (!fds)
 		return;
 	TAILQ_FOREACH(l, &conf->sip.listens, entry)
-		config_send_listen(iev, IMSG_CFG_SIP_LISTEN, l);
+		config_set_listen(iev, IMSG_CFG_SIP_LISTEN, l);
 	TAILQ_FOREACH(t, &conf->sip.trusted, entry) {
 		b = config_create(iev, IMSG_CFG_SIP_TRUSTED, sizeof(t->ss) + 8);
 		if (imsg_add_u32(b, t->prefixlen) == -1 ||
@@ -425,7 +496,7 @@ config_send_sip(struct imsgev *iev, struct xgw_config *conf, int fds)
  * with it.
  */
 void
-config_send(struct imsgev *iev, struct xgw_config *conf,
+config_set(struct imsgev *iev, struct xgw_config *conf,
     int procid, uint32_t seq)
 {
 	struct xgw_domain	*d;
@@ -434,12 +505,13 @@ config_send(struct imsgev *iev, struct xgw_config *conf,
 	struct ibuf		*b;
 	uint32_t		 i = 0;
 
-	config_send_global(iev, conf);
+	config_set_global(iev, conf);
 	if (procid == PROC_TLS)
-		config_send_file(iev, &conf->ca, CFILE_CA, 0);
+		config_set_file(iev, &conf->ca, CFILE_CA, 0);
 	if (procid == PROC_DIALBACK) {
-		config_send_file(iev, &conf->secret, CFILE_SECRET, 0);
-		config_send_resolver(iev, conf);
+		config_set_file(iev, &conf->secret, CFILE_SECRET, 0);
+		config_set_resolver(iev, conf);
+		config_set_system(iev, conf);
 	}
 	TAILQ_FOREACH(d, &conf->domains, entry) {
 		b = config_create(iev, IMSG_CFG_DOMAIN, 64);
@@ -447,14 +519,14 @@ config_send(struct imsgev *iev, struct xgw_config *conf,
 			fatal("%s: imsg_add", __func__);
 		config_compose(iev, b);
 		if (procid == PROC_TLS) {
-			config_send_file(iev, &d->cert, CFILE_CERT, i);
-			config_send_file(iev, &d->key, CFILE_KEY, i);
+			config_set_file(iev, &d->cert, CFILE_CERT, i);
+			config_set_file(iev, &d->key, CFILE_KEY, i);
 		}
 		i++;
 	}
 	if (procid == PROC_TLS)
 		TAILQ_FOREACH(l, &conf->listens, entry)
-			config_send_listen(iev, IMSG_CFG_LISTEN, l);
+			config_set_listen(iev, IMSG_CFG_LISTEN, l);
 	TAILQ_FOREACH(p, &conf->partners, entry) {
 		b = config_create(iev, IMSG_CFG_PARTNER, 256);
 		if (partner_encode(b, p) == -1)
@@ -462,7 +534,7 @@ config_send(struct imsgev *iev, struct xgw_config *conf,
 		config_compose(iev, b);
 	}
 	if (procid == PROC_SIP || procid == PROC_POLICY)
-		config_send_sip(iev, conf, procid == PROC_SIP);
+		config_set_sip(iev, conf, procid == PROC_SIP);
 	if (imsgev_compose(iev, IMSG_CFG_DONE, 0, -1, &seq, sizeof(seq)) == -1)
 		fatal("%s: imsg_compose", __func__);
 }
@@ -478,7 +550,7 @@ config_bad(struct imsg *imsg, const char *what)
 }
 
 static void
-config_recv_file(struct imsg *imsg, struct xgw_config *conf)
+config_get_file(struct imsg *imsg, struct xgw_config *conf)
 {
 	struct imsg_cursor	 c;
 	struct xgw_domain	*d;
@@ -521,7 +593,7 @@ config_recv_file(struct imsg *imsg, struct xgw_config *conf)
 }
 
 static void
-config_recv_listen(struct imsg *imsg, struct xgw_listens *head)
+config_get_listen(struct imsg *imsg, struct xgw_listens *head)
 {
 	struct imsg_cursor	 c;
 	struct xgw_listen	*l;
@@ -542,7 +614,7 @@ config_recv_listen(struct imsg *imsg, struct xgw_listens *head)
 }
 
 static void
-config_recv_global(struct imsg *imsg, struct xgw_config *conf)
+config_get_global(struct imsg *imsg, struct xgw_config *conf)
 {
 	struct imsg_cursor	 c;
 
@@ -561,7 +633,7 @@ config_recv_global(struct imsg *imsg, struct xgw_config *conf)
 }
 
 static void
-config_recv_resolver(struct imsg *imsg, struct xgw_config *conf)
+config_get_resolver(struct imsg *imsg, struct xgw_config *conf)
 {
 	struct imsg_cursor	 c;
 	struct xgw_option	*o;
@@ -571,13 +643,17 @@ config_recv_resolver(struct imsg *imsg, struct xgw_config *conf)
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		fatal("%s: calloc", __func__);
 	imsg_cursor(imsg, &c);
-	if (imsg_read_u32(&c, &kind) == -1 || kind > 1 ||
+	if (imsg_read_u32(&c, &kind) == -1 || kind > 2 ||
 	    imsg_read_string(&c, o->name, sizeof(o->name)) == -1 ||
 	    imsg_read_string(&c, o->value, sizeof(o->value)) == -1 ||
 	    imsg_cursor_end(&c) == -1)
 		config_bad(imsg, "resolver");
 	if (kind == 1) {
 		TAILQ_INSERT_TAIL(&conf->resolver_options, o, entry);
+		return;
+	}
+	if (kind == 2) {
+		TAILQ_INSERT_TAIL(&conf->hosts, o, entry);
 		return;
 	}
 	if ((n = calloc(1, sizeof(*n))) == NULL)
@@ -588,7 +664,7 @@ config_recv_resolver(struct imsg *imsg, struct xgw_config *conf)
 }
 
 static void
-config_recv_sip(struct imsg *imsg, struct xgw_config *conf)
+config_get_sip(struct imsg *imsg, struct xgw_config *conf)
 {
 	struct imsg_cursor	 c;
 	struct xgw_trusted	*t;
@@ -624,7 +700,7 @@ config_recv_sip(struct imsg *imsg, struct xgw_config *conf)
  * is set when the configuration is complete.
  */
 int
-config_recv(struct imsg *imsg, struct xgw_config **newconf, uint32_t *seq)
+config_get(struct imsg *imsg, struct xgw_config **newconf, uint32_t *seq)
 {
 	struct xgw_config	*conf;
 	struct xgw_domain	*d;
@@ -642,13 +718,13 @@ config_recv(struct imsg *imsg, struct xgw_config **newconf, uint32_t *seq)
 
 	switch (type) {
 	case IMSG_CFG_GLOBAL:
-		config_recv_global(imsg, conf);
+		config_get_global(imsg, conf);
 		break;
 	case IMSG_CFG_FILE:
-		config_recv_file(imsg, conf);
+		config_get_file(imsg, conf);
 		break;
 	case IMSG_CFG_RESOLVER:
-		config_recv_resolver(imsg, conf);
+		config_get_resolver(imsg, conf);
 		break;
 	case IMSG_CFG_DOMAIN:
 		if ((d = calloc(1, sizeof(*d))) == NULL)
@@ -660,10 +736,10 @@ config_recv(struct imsg *imsg, struct xgw_config **newconf, uint32_t *seq)
 			config_bad(imsg, "domain");
 		break;
 	case IMSG_CFG_LISTEN:
-		config_recv_listen(imsg, &conf->listens);
+		config_get_listen(imsg, &conf->listens);
 		break;
 	case IMSG_CFG_SIP_LISTEN:
-		config_recv_listen(imsg, &conf->sip.listens);
+		config_get_listen(imsg, &conf->sip.listens);
 		break;
 	case IMSG_CFG_PARTNER:
 		if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -675,7 +751,7 @@ config_recv(struct imsg *imsg, struct xgw_config **newconf, uint32_t *seq)
 		break;
 	case IMSG_CFG_SIP:
 	case IMSG_CFG_SIP_TRUSTED:
-		config_recv_sip(imsg, conf);
+		config_get_sip(imsg, conf);
 		break;
 	case IMSG_CFG_DONE:
 		if (imsg_get_data(imsg, seq, sizeof(*seq)) == -1)

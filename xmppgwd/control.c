@@ -41,6 +41,7 @@ struct ctl_conn {
 	struct imsgev		 iev;
 	uint32_t		 id;
 	uid_t			 uid;
+	unsigned int		 waiting;	/* tls answers to come */
 };
 
 static TAILQ_HEAD(, ctl_conn) ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
@@ -56,6 +57,7 @@ static void	control_close(struct ctl_conn *);
 static void	control_fail(struct ctl_conn *, const char *);
 static int	control_need_root(struct ctl_conn *, const char *);
 static void	control_show_partners(struct ctl_conn *);
+static void	control_show_streams(struct ctl_conn *);
 
 void
 control_listen(int fd)
@@ -205,6 +207,11 @@ control_dispatch(int fd, short event, void *arg)
 				goto bad;
 			control_show_partners(c);
 			break;
+		case IMSG_CTL_SHOW_STREAMS:
+			if (imsg_get_len(&imsg) != 0 || c->waiting)
+				goto bad;
+			control_show_streams(c);
+			break;
 		default:
 			goto bad;
 		}
@@ -256,4 +263,36 @@ control_relay(struct imsg *imsg)
 		fatal("%s: imsg_forward", __func__);
 	imsgev_add(&c->iev);
 	return (0);
+}
+
+/* every tls process lists its streams; END when all have answered */
+static void
+control_show_streams(struct ctl_conn *c)
+{
+	unsigned int	 i;
+
+	for (i = 0; i < proc_prefork; i++)
+		if (proc_compose(PROC_TLS, i, IMSG_CTL_SHOW_STREAMS, c->id, -1,
+		    NULL, 0) != -1)
+			c->waiting++;
+	if (c->waiting == 0)
+		imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
+}
+
+int
+control_streams_relay(struct imsg *imsg)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &ctl_conns, entry)
+		if (c->id == imsg_get_id(imsg))
+			break;
+	if (c == NULL || c->waiting == 0)
+		return (0);
+	if (imsg_get_type(imsg) == IMSG_CTL_END) {
+		if (--c->waiting == 0)
+			imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
+		return (0);
+	}
+	return (control_relay(imsg));
 }

@@ -58,6 +58,18 @@ enum imsg_type {
 	IMSG_CFG_CONTROL,		/* + the control socket, to policy */
 	IMSG_CFG_DONE,			/* both ways: u32 sequence */
 
+	/* tls <-> dialback */
+	IMSG_DB_KEY,			/* key for (recv, orig, id) */
+	IMSG_DB_CHECK,			/* is this key right? */
+	IMSG_DNS_LOOKUP,		/* where is this domain's s2s? */
+	IMSG_DNS_RESULT,
+
+	/* tls <-> policy */
+	IMSG_STANZA_IN,			/* a stanza from a partner */
+	IMSG_STANZA_OUT,		/* a stanza to a partner */
+	IMSG_CTL_SHOW_STREAMS,		/* policy -> each tls */
+	IMSG_CTL_STREAM,		/* tls -> policy -> xmppgwctl */
+
 	IMSG_MAX
 };
 

@@ -15,63 +15,213 @@
  */
 
 /*
- * The dialback process: holds the dialback secret and, in later versions,
- * does XEP-0185 key generation and DNS with libunbound.  This version
- * receives the secret and the resolver settings and holds them.
+ * The dialback process: the only holder of the dialback secret.  It
+ * makes XEP-0185 keys for the tls processes and checks keys other
+ * servers present to us, and it resolves where partners' servers are
+ * (dns.c, libunbound).  It has no network but DNS.
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "xmppgwd.h"
 #include "control.h"
 #include "log.h"
+#include "auth.h"
+#include "dns.h"
+
+#define DB_ID_MAX	(128 + 1)	/* S2S_ID_MAX in s2s.h, + NUL */
+
+struct dns_req {
+	unsigned int		 instance;	/* the tls process asking */
+	uint32_t		 peerid;	/* its connection */
+};
+
+static struct dns_ctx	*db_dns;
+static char		 db_dns_why[256];
 
 static void	dialback_init(void);
 static void	dialback_configure(struct xgw_config *, struct xgw_config *);
-static void	dialback_start(void);
 static int	dialback_dispatch(struct imsgev *, struct imsg *);
-static void	dialback_peer_down(enum privsep_procid, unsigned int);
+static void	dialback_key_req(struct imsgev *, struct imsg *);
+static void	dialback_check_req(struct imsgev *, struct imsg *);
+static void	dialback_dns_req(struct imsgev *, struct imsg *);
+static void	dialback_dns_done(void *, const char *,
+		    const struct sockaddr_storage *, size_t);
 
 const struct proc_role dialback_role = {
 	.title = "dialback",
 	.id = PROC_DIALBACK,
 	.init = dialback_init,
 	.configure = dialback_configure,
-	.start = dialback_start,
 	.dispatch = dialback_dispatch,
-	.peer_down = dialback_peer_down,
 };
 
 static void
 dialback_init(void)
 {
-	log_debug("%s: instance %u", __func__, proc_instance);
+	log_debug("%s: started", __func__);
 }
 
 static void
 dialback_configure(struct xgw_config *old, struct xgw_config *new)
 {
+	if (db_dns != NULL)
+		dns_free(db_dns);
+	if ((db_dns = dns_new(new, db_dns_why, sizeof(db_dns_why))) == NULL)
+		log_warnx("resolver: %s", db_dns_why);
 	if (new->secret.len == 0)
 		log_debug("%s: no dialback secret configured", __func__);
-	else
-		log_debug("%s: dialback secret of %zu bytes", __func__,
-		    new->secret.len);
-}
-
-static void
-dialback_start(void)
-{
-	log_debug("%s: serving", __func__);
 }
 
 static int
 dialback_dispatch(struct imsgev *iev, struct imsg *imsg)
 {
-	return (-1);
+	if (iev->procid != PROC_TLS)
+		return (-1);
+	switch (imsg_get_type(imsg)) {
+	case IMSG_DB_KEY:
+		dialback_key_req(iev, imsg);
+		return (0);
+	case IMSG_DB_CHECK:
+		dialback_check_req(iev, imsg);
+		return (0);
+	case IMSG_DNS_LOOKUP:
+		dialback_dns_req(iev, imsg);
+		return (0);
+	default:
+		return (-1);
+	}
+}
+
+/* Originating server: the key we send in <db:result/>. */
+static void
+dialback_key_req(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_cursor	 c;
+	struct ibuf		*b;
+	char			 recv[XGW_NAME_MAX], orig[XGW_NAME_MAX];
+	char			 id[DB_ID_MAX], key[DIALBACK_KEY_LEN + 1];
+
+	imsg_cursor(imsg, &c);
+	if (imsg_read_string(&c, recv, sizeof(recv)) == -1 ||
+	    imsg_read_string(&c, orig, sizeof(orig)) == -1 ||
+	    imsg_read_string(&c, id, sizeof(id)) == -1 ||
+	    imsg_cursor_end(&c) == -1)
+		imsg_fatal_size(imsg, __func__);
+	if (proc_conf == NULL || proc_conf->secret.len == 0 ||
+	    dialback_key(proc_conf->secret.data, proc_conf->secret.len,
+	    recv, orig, id, key) == -1) {
+		log_warnx("%s: no key for %s -> %s: %s", __func__, orig, recv,
+		    proc_conf && proc_conf->secret.len ? "bad input" :
+		    "no dialback secret configured");
+		key[0] = '\0';
+	}
+	if ((b = imsg_create(&iev->ibuf, IMSG_DB_KEY, imsg_get_id(imsg), 0,
+	    sizeof(key) + 4)) == NULL || imsg_add_string(b, key) == -1)
+		fatal("%s: imsg", __func__);
+	imsg_close(&iev->ibuf, b);
+	imsgev_add(iev);
+	explicit_bzero(key, sizeof(key));
+}
+
+/* Authoritative server: did we make this key?  Constant-time compare. */
+static void
+dialback_check_req(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_cursor	 c;
+	struct ibuf		*b;
+	char			 recv[XGW_NAME_MAX], orig[XGW_NAME_MAX];
+	char			 id[DB_ID_MAX], key[DIALBACK_KEY_LEN * 4 + 1];
+	char			 ours[DIALBACK_KEY_LEN + 1];
+	uint32_t		 valid = 0;
+
+	imsg_cursor(imsg, &c);
+	if (imsg_read_string(&c, recv, sizeof(recv)) == -1 ||
+	    imsg_read_string(&c, orig, sizeof(orig)) == -1 ||
+	    imsg_read_string(&c, id, sizeof(id)) == -1 ||
+	    imsg_read_string(&c, key, sizeof(key)) == -1 ||
+	    imsg_cursor_end(&c) == -1)
+		imsg_fatal_size(imsg, __func__);
+	if (proc_conf != NULL && proc_conf->secret.len > 0 &&
+	    dialback_key(proc_conf->secret.data, proc_conf->secret.len,
+	    recv, orig, id, ours) == 0)
+		valid = dialback_key_equal(ours, key);
+	if ((b = imsg_create(&iev->ibuf, IMSG_DB_CHECK, imsg_get_id(imsg), 0,
+	    1024)) == NULL || imsg_add_string(b, recv) == -1 ||
+	    imsg_add_string(b, orig) == -1 || imsg_add_string(b, id) == -1 ||
+	    imsg_add_u32(b, valid) == -1)
+		fatal("%s: imsg", __func__);
+	imsg_close(&iev->ibuf, b);
+	imsgev_add(iev);
+	explicit_bzero(ours, sizeof(ours));
+	explicit_bzero(key, sizeof(key));
 }
 
 static void
-dialback_peer_down(enum privsep_procid id, unsigned int instance)
+dialback_dns_reply(unsigned int instance, uint32_t peerid, const char *err,
+    const struct sockaddr_storage *addrs, size_t n)
 {
-	log_debug("%s: %s[%u]", __func__, proc_title(id), instance);
+	struct imsgev	*iev;
+	struct ibuf	*b;
+	size_t		 i;
+
+	if ((iev = proc_peer(PROC_TLS, instance)) == NULL)
+		return;		/* it restarted; the connection is gone */
+	if ((b = imsg_create(&iev->ibuf, IMSG_DNS_RESULT, peerid, 0,
+	    256 + n * sizeof(*addrs))) == NULL ||
+	    imsg_add_string(b, err ? err : "") == -1 ||
+	    imsg_add_u32(b, n) == -1)
+		fatal("%s: imsg", __func__);
+	for (i = 0; i < n; i++)
+		if (imsg_add(b, &addrs[i], sizeof(addrs[i])) == -1)
+			fatal("%s: imsg", __func__);
+	imsg_close(&iev->ibuf, b);
+	imsgev_add(iev);
+}
+
+static void
+dialback_dns_req(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_cursor	 c;
+	struct dns_req		*r;
+	char			 domain[XGW_NAME_MAX], proxy[XGW_NAME_MAX];
+	char			 err[300];
+	uint32_t		 port;
+
+	imsg_cursor(imsg, &c);
+	if (imsg_read_string(&c, domain, sizeof(domain)) == -1 ||
+	    imsg_read_string(&c, proxy, sizeof(proxy)) == -1 ||
+	    imsg_read_u32(&c, &port) == -1 || port > 65535 ||
+	    imsg_cursor_end(&c) == -1)
+		imsg_fatal_size(imsg, __func__);
+	if (db_dns == NULL) {
+		snprintf(err, sizeof(err), "resolver not available: %s",
+		    db_dns_why);
+		dialback_dns_reply(iev->instance, imsg_get_id(imsg), err,
+		    NULL, 0);
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("%s: calloc", __func__);
+	r->instance = iev->instance;
+	r->peerid = imsg_get_id(imsg);
+	if (dns_s2s_lookup(db_dns, domain, proxy, port, dialback_dns_done, r)
+	    == -1) {
+		free(r);
+		dialback_dns_reply(iev->instance, imsg_get_id(imsg),
+		    "the DNS query could not be started", NULL, 0);
+	}
+}
+
+static void
+dialback_dns_done(void *arg, const char *err,
+    const struct sockaddr_storage *addrs, size_t n)
+{
+	struct dns_req	*r = arg;
+
+	dialback_dns_reply(r->instance, r->peerid, err, addrs, n);
+	free(r);
 }

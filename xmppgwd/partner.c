@@ -232,3 +232,51 @@ partner_free_domains(struct xgw_partner *p)
 		free(n);
 	}
 }
+
+/* the partner that a domain (primary or additional) belongs to */
+struct xgw_partner *
+partner_find(struct xgw_config *conf, const char *domain)
+{
+	struct xgw_partner	*p;
+	struct xgw_name		*n;
+
+	if (conf == NULL)
+		return (NULL);
+	TAILQ_FOREACH(p, &conf->partners, entry) {
+		if (strcmp(p->name, domain) == 0)
+			return (p);
+		TAILQ_FOREACH(n, &p->domains, entry)
+			if (strcmp(n->name, domain) == 0)
+				return (p);
+	}
+	return (NULL);
+}
+
+int
+domain_is_local(struct xgw_config *conf, const char *domain)
+{
+	struct xgw_domain	*d;
+
+	if (conf == NULL)
+		return (0);
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		if (strcmp(d->name, domain) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * Which tls process owns the outbound streams to a domain: the same for
+ * every sender, so one domain gets one stream (FNV-1a).
+ */
+unsigned int
+domain_instance(const char *domain, unsigned int prefork)
+{
+	uint32_t	 h = 2166136261U;
+
+	for (; *domain != '\0'; domain++) {
+		h ^= (unsigned char)*domain;
+		h *= 16777619U;
+	}
+	return (prefork ? h % prefork : 0);
+}

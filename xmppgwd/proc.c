@@ -357,7 +357,7 @@ proc_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	default:
 		break;
 	}
-	if (config_recv(imsg, &newconf, &seq)) {
+	if (config_get(imsg, &newconf, &seq)) {
 		if (newconf == NULL)
 			return;
 		proc_self->configure(proc_conf, newconf);

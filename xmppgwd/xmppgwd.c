@@ -454,7 +454,7 @@ child_lost(struct child *c, int status)
 	c->serving = 0;
 	child_spawn(c);
 	child_connect_all(c);
-	config_send(&c->iev, conf, c->id, cfg_seq);
+	config_set(&c->iev, conf, c->id, cfg_seq);
 	log_info("restarted %s[%u] as pid %d", proc_title(c->id),
 	    c->instance, c->pid);
 }
@@ -581,7 +581,7 @@ parent_configure(void)
 	cfg_seq++;
 	for (i = 0; i < nchildren; i++)
 		if (children[i].pid != 0)
-			config_send(&children[i].iev, conf, children[i].id,
+			config_set(&children[i].iev, conf, children[i].id,
 			    cfg_seq);
 }
 

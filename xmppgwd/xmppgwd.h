@@ -194,6 +194,12 @@ struct xgw_config {
 	struct xgw_file		 secret;	/* dialback secret */
 	struct xgw_names	 resolvers;	/* IP address literals */
 	struct xgw_options	 resolver_options;
+	/*
+	 * Read by the parent for the dialback process, which cannot see
+	 * /etc in its chroot: /etc/hosts entries (name, address), and the
+	 * nameservers of /etc/resolv.conf when no resolver is configured.
+	 */
+	struct xgw_options	 hosts;
 	struct xgw_limits	 limits;
 	struct xgw_timeouts	 timeouts;
 	struct xgw_domains	 domains;	/* local domains */
@@ -318,14 +324,15 @@ void		 imsg_fatal_size(struct imsg *, const char *);
 /* control.c, in the policy process */
 void		 control_listen(int);
 int		 control_relay(struct imsg *);
+int		 control_streams_relay(struct imsg *);
 
 /* sandbox.c */
 void		 sandbox_drop(const char *, uid_t, gid_t);
 
 /* config.c, the transfer */
-void		 config_send(struct imsgev *, struct xgw_config *, int,
+void		 config_set(struct imsgev *, struct xgw_config *, int,
 		    uint32_t);
-int		 config_recv(struct imsg *, struct xgw_config **, uint32_t *);
+int		 config_get(struct imsg *, struct xgw_config **, uint32_t *);
 void		 config_msg(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 void		 config_msg_capture(char **);
@@ -334,5 +341,8 @@ void		 config_msg_capture(char **);
 int		 partner_encode(struct ibuf *, const struct xgw_partner *);
 int		 partner_decode(struct imsg_cursor *, struct xgw_partner *);
 void		 partner_free_domains(struct xgw_partner *);
+struct xgw_partner *partner_find(struct xgw_config *, const char *);
+int		 domain_is_local(struct xgw_config *, const char *);
+unsigned int	 domain_instance(const char *, unsigned int);
 
 #endif /* XMPPGWD_H */
