@@ -55,8 +55,8 @@
 #define DNS_T_SRV		33
 #define DNS_C_IN		1
 
-#define DNS_SRV_MAX		64	/* SRV records weighed against each other */
-#define DNS_TIMEOUT		10	/* seconds per phase: SRV, then addresses */
+#define DNS_SRV_MAX		64	/* SRV records weighed together */
+#define DNS_TIMEOUT		10	/* seconds, per phase */
 #define DNS_SRV_PREFIX		"_xmpp-server._tcp."
 
 #define DNS_NODATA		"NODATA"
@@ -82,9 +82,9 @@ struct dns_lookup;
 struct dns_query {
 	struct dns_lookup	*lk;
 	int			 type;
-	int			 id;		/* libunbound's async id */
+	int			 id;		/* libunbound's */
 	int			 pending;
-	const char		*why;		/* no address: rcode name, ... */
+	const char		*why;		/* why no address */
 	size_t			 naddr;
 	uint8_t			 addr[DNS_MAX_ADDRS][16];
 };
@@ -106,7 +106,7 @@ struct dns_lookup {
 	struct dns_query	 srv;
 	struct dns_target	 t[DNS_MAX_TARGETS];
 	size_t			 nt;
-	size_t			 pending;	/* queries of the address phase */
+	size_t			 pending;	/* address queries */
 	struct event		 timeout;
 	struct event		 done;
 	char			 error[1024];	/* "": success */
@@ -275,7 +275,8 @@ dns_s2s_lookup(struct dns_ctx *ctx, const char *domain, const char *proxy,
 {
 	struct dns_lookup	*lk;
 	struct timeval		 tv = { DNS_TIMEOUT, 0 };
-	char			 qname[sizeof(DNS_SRV_PREFIX) + XGW_NAME_MAX];
+	char			 qname[sizeof(DNS_SRV_PREFIX) +
+				    XGW_NAME_MAX];
 	uint8_t			 a[16];
 	int			 af, r;
 
@@ -511,7 +512,8 @@ dns_srv_cb(void *arg, int err, struct ub_result *res)
 	}
 	/* RFC 2782: a lone "." target: decidedly not available */
 	if (nrec == 1 && ndot == 1) {
-		(void)strlcpy(lk->error, "service not offered (SRV target \".\")",
+		(void)strlcpy(lk->error,
+		    "service not offered (SRV target \".\")",
 		    sizeof(lk->error));
 		goto done;
 	}

@@ -572,10 +572,16 @@ conn_starttls(struct conn *c)
 	size_t	 i = 0;
 
 	if (c->out_off < c->out.len) {
+		/*
+		 * Nothing is read until the handshake starts: the next bytes
+		 * are the peer's ClientHello, not XML.
+		 */
 		c->tls_want = -1;	/* conn_writable starts it */
+		event_del(&c->ev_read);
 		event_add(&c->ev_write, NULL);
 		return;
 	}
+	event_add(&c->ev_read, NULL);
 	if (c->dir == CONN_IN) {
 		if (tls_accept_socket(s2s.srv, &c->tls, c->fd) == -1) {
 			conn_close(c, "TLS: %s", tls_error(s2s.srv));

@@ -51,12 +51,25 @@
 
 /*
  * Expat (reparse deferral, CVE-2023-52425) may sit on complete tokens
- * until the input doubles; XMPP needs each stanza as soon as it is
- * complete, so at the end of every feed a pending tail this short is
- * parsed at once.  Longer tails are left to expat's deferral: re-parsing
- * them on every feed is the quadratic behaviour deferral exists to stop.
+ * until its input doubles, but a peer that sent a stanza waits for the
+ * answer: at the end of a feed we make expat parse what it holds.  That
+ * re-parses an incomplete token each time, the quadratic work deferral
+ * exists to stop, so beyond a few bytes per feed it is paid from a
+ * credit earned per byte received.  Work stays linear in the input
+ * whatever the chunking; a token split in a few pieces, or a short one
+ * in any number, is parsed as soon as it is complete.
  */
-#define XML_FLUSH_MAX		4096
+#define XML_FLUSH_FREE		1024	/* bytes re-parsed per feed */
+#define XML_FLUSH_CREDIT	32	/* more per byte received */
+
+/*
+ * As a tree, a stanza of empty elements takes some 45 times its bytes
+ * in memory (CVE-2025-59375 is the same in expat); text takes up to 2,
+ * a list of items with attributes up to 9.  The tree is capped at this
+ * multiple of the stanza size limit.
+ */
+#define XML_TREE_FACTOR		16
+#define XML_MALLOC_OVERHEAD	16	/* per allocation, roughly */
 
 #define XML_DEF_STANZA		(256 * 1024)
 #define XML_DEF_DEPTH		32
@@ -70,10 +83,10 @@
 #define XML_HAVE(f)		1
 #else
 /*
- * Debian 12's expat 2.5.0-1+deb12u5 exports these (backported from
- * 2.4.0 and 2.7.2) but its header declares them only under XML_DTD, and
- * its version macros say 2.5.0.  Weak, so that an expat without them
- * still links and we skip them.
+ * expat.h declares these only under XML_DTD, which it leaves undefined;
+ * the alloc tracker (2.7.2) exists in Debian 12's 2.5.0-1+deb12u5 as a
+ * backport, behind version macros that still say 2.5.0.  Weak, so that
+ * an expat without them links and they are skipped.
  */
 extern XML_Bool	XML_SetBillionLaughsAttackProtectionMaximumAmplification(
 		    XML_Parser, float) __attribute__((__weak__));
@@ -107,6 +120,8 @@ struct xml_stream {
 	long long		 evstart;	/* the current event */
 	long long		 lastev;	/* end of the last event */
 	long long		 unit_start;	/* header, stanza or gap */
+	unsigned long long	 credit;	/* for re-parsing, in bytes */
+	size_t			 treebytes;	/* memory of the stanza tree */
 	int			 infeed;
 	int			 stopped;
 	int			 reset_pending;
@@ -171,6 +186,38 @@ xml_stream_fail_size(struct xml_stream *s)
 	    s->lim.stanza_size));
 }
 
+/* charge the stanza tree for memory it is about to take */
+static int
+xml_stream_charge(struct xml_stream *s, size_t bytes)
+{
+	size_t	 max;
+
+	if (s->lim.stanza_size > SIZE_MAX / XML_TREE_FACTOR)
+		max = SIZE_MAX;
+	else
+		max = s->lim.stanza_size * XML_TREE_FACTOR;
+	if (bytes > max || s->treebytes > max - bytes)
+		return (xml_fail(s, XMLE_POLICY,
+		    "stanza tree larger than %zu bytes", max));
+	s->treebytes += bytes;
+	return (0);
+}
+
+static size_t
+xml_elem_cost(const char *qname, const char **atts, size_t n)
+{
+	size_t	 cost, i;
+
+	cost = sizeof(struct xml_elem) + strlen(qname) + 2 +
+	    3 * XML_MALLOC_OVERHEAD;
+	for (i = 0; i < 2 * n; i++)
+		cost += strlen(atts[i]) + 2 + XML_MALLOC_OVERHEAD;
+	if (n > 0)
+		cost += n * (sizeof(struct xml_attr) + XML_MALLOC_OVERHEAD) +
+		    XML_MALLOC_OVERHEAD;
+	return (cost);
+}
+
 static void
 xml_stream_drop_tree(struct xml_stream *s)
 {
@@ -207,21 +254,24 @@ xml_stream_push(struct xml_stream *s, struct xml_elem *e)
 
 /* amortised growth: text may arrive a byte per event */
 static int
-xml_frame_text(struct xml_frame *f, const char *text, size_t len)
+xml_stream_text(struct xml_stream *s, const char *text, size_t len)
 {
-	struct xml_elem	*e = f->elem;
-	char		*p;
-	size_t		 need, cap;
+	struct xml_frame	*f = &s->frames[s->nframes - 1];
+	struct xml_elem		*e = f->elem;
+	char			*p;
+	size_t			 need, cap;
 
 	if (len > SIZE_MAX - e->textlen - 1)
-		return (-1);
+		return (xml_fail(s, XMLE_NOMEM, "out of memory"));
 	need = e->textlen + len + 1;
 	if (need > f->textcap) {
 		cap = f->textcap > 0 ? f->textcap : 64;
 		while (cap < need)
 			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-		if ((p = realloc(e->text, cap)) == NULL)
+		if (xml_stream_charge(s, cap - f->textcap) == -1)
 			return (-1);
+		if ((p = realloc(e->text, cap)) == NULL)
+			return (xml_fail(s, XMLE_NOMEM, "out of memory"));
 		e->text = p;
 		f->textcap = cap;
 	}
@@ -316,8 +366,8 @@ xml_h_xmldecl(void *arg, const XML_Char *version, const XML_Char *encoding,
 		return;
 	xml_stream_mark(s);
 	if (version != NULL && strcmp(version, "1.0") != 0)
-		xml_fail(s, XMLE_NOT_WELL_FORMED, "XML version %s not supported",
-		    version);
+		xml_fail(s, XMLE_NOT_WELL_FORMED,
+		    "XML version %s not supported", version);
 	else if (encoding != NULL && strcasecmp(encoding, "UTF-8") != 0)
 		xml_fail(s, XMLE_ENCODING, "encoding %s not supported",
 		    encoding);
@@ -409,12 +459,17 @@ xml_h_start(void *arg, const XML_Char *qname, const XML_Char **atts)
 		    s->lim.attrs);
 		return;
 	}
-	if (s->depth == 1)
+	if (s->depth == 1) {
 		s->unit_start = s->evstart;
+		s->treebytes = 0;
+	}
 	if (xml_stream_oversize(s, s->lastev)) {
 		xml_stream_fail_size(s);
 		return;
 	}
+	if (s->depth > 0 &&
+	    xml_stream_charge(s, xml_elem_cost(qname, atts, n)) == -1)
+		return;
 	if ((err = xml_elem_build(qname, atts, n, &e)) != XMLE_NONE) {
 		xml_fail(s, err, err == XMLE_NOMEM ? "out of memory" :
 		    "malformed qualified name");
@@ -477,7 +532,8 @@ xml_h_text(void *arg, const XML_Char *text, int len)
 	if (s->depth <= 1) {
 		/* RFC 6120 streams carry only whitespace between elements */
 		for (i = 0; i < len; i++) {
-			if (strchr(" \t\r\n", text[i]) == NULL) {
+			if (text[i] != ' ' && text[i] != '\t' &&
+			    text[i] != '\r' && text[i] != '\n') {
 				xml_fail(s, XMLE_NOT_WELL_FORMED,
 				    "line %lu: text outside stanzas",
 				    (unsigned long)
@@ -492,8 +548,7 @@ xml_h_text(void *arg, const XML_Char *text, int len)
 		xml_stream_fail_size(s);
 		return;
 	}
-	if (xml_frame_text(&s->frames[s->nframes - 1], text, len) == -1)
-		xml_fail(s, XMLE_NOMEM, "out of memory");
+	(void)xml_stream_text(s, text, len);
 }
 
 /*
@@ -685,6 +740,21 @@ xml_stream_check_size(struct xml_stream *s)
 	return (xml_stream_fail_size(s));
 }
 
+/* capped, so that credit saved over hours cannot be spent in a burst */
+static void
+xml_stream_earn(struct xml_stream *s, size_t len)
+{
+	unsigned long long	 cap;
+
+	cap = ((unsigned long long)s->lim.stanza_size + XML_FEED_CHUNK) *
+	    XML_FLUSH_CREDIT;
+	if (s->credit >= cap ||
+	    len >= (cap - s->credit) / XML_FLUSH_CREDIT)
+		s->credit = cap;
+	else
+		s->credit += len * XML_FLUSH_CREDIT;
+}
+
 /* cheaper to say than to let expat find out byte by byte */
 static int
 xml_stream_sniff(struct xml_stream *s, const unsigned char *p, size_t len)
@@ -699,6 +769,7 @@ int
 xml_stream_feed(struct xml_stream *s, const void *buf, size_t len)
 {
 	const char	*p = buf;
+	long long	 tail;
 	size_t		 n;
 	int		 rc = 0;
 
@@ -708,6 +779,7 @@ xml_stream_feed(struct xml_stream *s, const void *buf, size_t len)
 		return (0);
 	if (s->fed == 0 && len > 0 && xml_stream_sniff(s, buf, len) == -1)
 		return (-1);
+	xml_stream_earn(s, len);
 	s->infeed = 1;
 	while (rc == 0 && len > 0) {
 		n = len < XML_FEED_CHUNK ? len : XML_FEED_CHUNK;
@@ -717,9 +789,13 @@ xml_stream_feed(struct xml_stream *s, const void *buf, size_t len)
 		if (rc == 0)
 			rc = xml_stream_check_size(s);
 	}
-	if (rc == 0 && s->fed > s->lastev &&
-	    s->fed - s->lastev <= XML_FLUSH_MAX)
+	tail = s->fed - s->lastev;
+	if (rc == 0 && tail > 0 && tail <= XML_FLUSH_FREE)
 		rc = xml_stream_flush(s);
+	else if (rc == 0 && tail > 0 && (unsigned long long)tail <= s->credit) {
+		s->credit -= tail;
+		rc = xml_stream_flush(s);
+	}
 	s->infeed = 0;
 
 	if (rc == -1)
@@ -750,6 +826,8 @@ xml_stream_clear(struct xml_stream *s)
 	s->errstr[0] = '\0';
 	s->depth = s->nsdecls = 0;
 	s->fed = s->evstart = s->lastev = s->unit_start = 0;
+	s->credit = 0;
+	s->treebytes = 0;
 	s->stopped = s->reset_pending = s->free_pending = 0;
 }
 

@@ -56,7 +56,7 @@ check_lookup() {
 	[ "$_got" = "$_want" ] ||
 	    atf_fail "dnslookup $*: printed \"$(oneline "$_got")\", expected \"$(oneline "$_want")\"; stderr: $(oneline "$(cat lookup.err)")"
 	[ "$_rc" -eq "$_status" ] ||
-	    atf_fail "dnslookup $*: exit $_rc, expected $_status"
+	    atf_fail "dnslookup $*: exit $_rc, expected $_status; stderr: $(oneline "$(cat lookup.err)")"
 }
 
 # asked NAME: did dnsmasq see a query for NAME (any type)?
@@ -193,6 +193,23 @@ srv_target_address_literal_used_as_is_body() {
 }
 srv_target_address_literal_used_as_is_cleanup() { netns_destroy; }
 
+atf_test_case works_chrooted_in_empty_dir cleanup
+works_chrooted_in_empty_dir_head() {
+	atf_set descr "set up and resolve inside an empty chroot, as the dialback process does"
+	atf_set require.user root
+	atf_set require.progs "dnsmasq ip nsenter ss"
+}
+works_chrooted_in_empty_dir_body() {
+	start_dnsmasq
+	mkdir empty
+	check_lookup 0 \
+	    "127.0.0.21 5300\n::1 5301\n127.0.0.22 5301\n127.0.0.25 5302" \
+	    -R "$PWD/empty" a.test
+	check_lookup 0 "127.0.0.50 5269" -R "$PWD/empty" \
+	    -H h.test=127.0.0.50 h.test
+}
+works_chrooted_in_empty_dir_cleanup() { netns_destroy; }
+
 atf_test_case silent_resolver_srv_timeout_falls_back cleanup
 silent_resolver_srv_timeout_falls_back_head() {
 	atf_set descr "a resolver that never answers: the SRV query times out (10 s) and the domain's address is used"
@@ -243,6 +260,7 @@ atf_init_test_cases() {
 	atf_add_test_case unknown_domain_error_message
 	atf_add_test_case srv_targets_without_address
 	atf_add_test_case srv_target_address_literal_used_as_is
+	atf_add_test_case works_chrooted_in_empty_dir
 	atf_add_test_case silent_resolver_srv_timeout_falls_back
 	atf_add_test_case free_cancels_outstanding_queries
 }

@@ -18,15 +18,16 @@
  * dnslookup: drive xmppgwd/dns.c from the command line for the interop
  * tests in dns_test.sh.
  *
- *	dnslookup [-Ccv] [-r resolver] [-o name=value] [-H name=addr]
- *	    [-p proxy[:port]] domain
+ *	dnslookup [-Ccv] [-R chroot] [-r resolver] [-o name=value]
+ *	    [-H name=addr] [-p proxy[:port]] domain
  *
  * prints "error: TEXT" (exit 1) or one "ADDRESS PORT" line per address
  * (exit 0).  -c runs the loop for CANCEL_AFTER with the lookup in
  * flight (point -r at an address where nothing answers), then frees the
  * context and checks that the callback never ran ("cancelled"); -C
  * frees it at once, before the loop ever ran (an answer already
- * scheduled, as for a proxy literal, must go too).
+ * scheduled, as for a proxy literal, must go too).  -R chroots to an
+ * (empty) directory before dns_new(), as the dialback process does.
  * The configuration is built by hand: dns.c reads only the resolvers,
  * the resolver options and the hosts entries.
  */
@@ -50,7 +51,7 @@
 #include "dns.h"
 #include "log.h"
 
-#define LOOKUP_DEADLINE	30	/* seconds: dns.c's two phases plus slack */
+#define LOOKUP_DEADLINE	30	/* seconds: two dns.c phases + slack */
 #define CANCEL_AFTER	300000	/* microseconds */
 
 static int	 answered;
@@ -59,16 +60,16 @@ static int	 status = 2;
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 add_option(struct xgw_options *, const char *);
 static void	 free_config(struct xgw_config *);
-static void	 answer(void *, const char *, const struct sockaddr_storage *,
-		    size_t);
+static void	 answer(void *, const char *,
+		    const struct sockaddr_storage *, size_t);
 static void	 deadline(int, short, void *);
 static void	 stop(int, short, void *);
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dnslookup [-Ccv] [-r resolver] "
-	    "[-o name=value] [-H name=addr] [-p proxy[:port]] domain\n");
+	fprintf(stderr, "usage: dnslookup [-Ccv] [-R chroot] [-r resolver] "
+	    "[-o name=value]\n\t[-H name=addr] [-p proxy[:port]] domain\n");
 	exit(2);
 }
 
@@ -167,7 +168,7 @@ main(int argc, char *argv[])
 	struct timeval		 tv = { LOOKUP_DEADLINE, 0 };
 	struct timeval		 soon = { 0, CANCEL_AFTER };
 	char			 errbuf[512], proxy[XGW_NAME_MAX] = "";
-	char			*p;
+	char			*p, *root = NULL;
 	const char		*errstr;
 	uint16_t		 proxy_port = XMPP_S2S_PORT;
 	int			 ch, cancel = 0, verbose = 0;
@@ -178,7 +179,7 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&conf->resolver_options);
 	TAILQ_INIT(&conf->hosts);
 
-	while ((ch = getopt(argc, argv, "CcH:o:p:r:v")) != -1) {
+	while ((ch = getopt(argc, argv, "CcH:o:p:R:r:v")) != -1) {
 		switch (ch) {
 		case 'C':
 			cancel = 2;
@@ -212,6 +213,9 @@ main(int argc, char *argv[])
 			    sizeof(proxy))
 				errx(2, "proxy too long");
 			break;
+		case 'R':
+			root = optarg;
+			break;
 		case 'r':
 			if ((n = calloc(1, sizeof(*n))) == NULL)
 				err(2, NULL);
@@ -235,6 +239,8 @@ main(int argc, char *argv[])
 	log_init(1, LOG_DAEMON);
 	log_setverbose(verbose);
 	event_init();
+	if (root != NULL && (chroot(root) == -1 || chdir("/") == -1))
+		err(2, "chroot %s", root);
 	if ((ctx = dns_new(conf, errbuf, sizeof(errbuf))) == NULL)
 		errx(2, "%s", errbuf);
 	/* dns.c keeps nothing of the configuration */

@@ -36,8 +36,9 @@
 
 #include "xml.h"
 
-#define HDR	"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'" \
-		" xmlns='jabber:server' xmlns:db='jabber:server:dialback'>"
+#define HDR	"<stream:stream " \
+		"xmlns:stream='http://etherx.jabber.org/streams' " \
+		"xmlns='jabber:server' xmlns:db='jabber:server:dialback'>"
 #define MAXRESETS	4
 #define ESCAPE_MAX	256
 

@@ -34,7 +34,7 @@
 
 #define SCRIPT_MAX	16
 
-static uint32_t	 script[SCRIPT_MAX];	/* what rnd() returns, in turn */
+static uint32_t	 script[SCRIPT_MAX];	/* what rnd() returns */
 static size_t	 nscript;
 static uint32_t	 bounds[SCRIPT_MAX];	/* what it was asked for */
 static size_t	 ncalls;
@@ -149,8 +149,8 @@ ATF_TC_BODY(weighted_selection, tc)
 	/* running sums 10, 30, 60 */
 	const uint32_t	 v1[] = { 35, 0 };	/* c, then a */
 	const uint32_t	 v2[] = { 60, 30 };	/* c, then b */
-	const uint32_t	 v3[] = { 10, 21 };	/* a: 10 >= 10; then c */
-	const uint32_t	 v4[] = { 11, 0 };	/* b: 30 >= 11; then a */
+	const uint32_t	 v3[] = { 10, 21 };	/* a (10 >= 10), c */
+	const uint32_t	 v4[] = { 11, 0 };	/* b (30 >= 11), a */
 
 	rec(&s[0], "a", 5, 10);
 	rec(&s[1], "b", 5, 20);
@@ -196,7 +196,7 @@ ATF_TC_BODY(zero_weights, tc)
 {
 	struct dns_srv	 s[4];
 	/* zeros first: z1 z2 x y, running sums 0 0 5 10 */
-	const uint32_t	 v1[] = { 0, 0, 6 };	/* z1, z2, y; then x */
+	const uint32_t	 v1[] = { 0, 0, 6 };	/* z1, z2, y, x */
 	const uint32_t	 v2[] = { 1, 5 };	/* x, then y; z1 z2 */
 
 	rec(&s[0], "z1", 1, 0);

@@ -646,6 +646,44 @@ ATF_TC_BODY(stanza_size_limit_trips_while_feeding, tc)
 	free(big);
 }
 
+static void
+feed_repeated(struct rec *r, const char *unit, int n, int expect)
+{
+	struct xbuf	 b;
+	int		 i;
+
+	xbuf_init(&b);
+	xbuf_add(&b, "<m>", 3);
+	for (i = 0; i < n; i++)
+		xbuf_add(&b, unit, strlen(unit));
+	xbuf_add(&b, "</m>", 4);
+	ATF_REQUIRE(!b.error);
+	ATF_REQUIRE(b.len < 262144);
+	ATF_REQUIRE_EQ_MSG(xml_stream_feed(r->xs, b.data, b.len), expect,
+	    "%s", xml_stream_errstr(r->xs));
+	xbuf_free(&b);
+}
+
+ATF_TC_WITHOUT_HEAD(tree_memory_bounded_per_stanza);
+ATF_TC_BODY(tree_memory_bounded_per_stanza, tc)
+{
+	struct rec	 r;
+
+	/* a list of items is fine */
+	rec_init(&r, NULL);
+	ATF_REQUIRE_EQ(feed(&r, HDR), 0);
+	feed_repeated(&r, "<item jid='romeo@example.net' name='Romeo' "
+	    "subscription='both'><group>Friends</group></item>", 2500, 0);
+	ATF_REQUIRE_EQ(r.nelem, 1);
+	/* 60000 empty elements would take some 11 MB as a tree */
+	feed_repeated(&r, "<a/>", 60000, -1);
+	ATF_REQUIRE_EQ(xml_stream_error(r.xs), XMLE_POLICY);
+	ATF_REQUIRE_STREQ(xml_stream_errstr(r.xs),
+	    "stanza tree larger than 4194304 bytes");
+	ATF_REQUIRE_EQ(r.nelem, 1);
+	rec_fini(&r);
+}
+
 ATF_TC_WITHOUT_HEAD(stream_header_size_limited);
 ATF_TC_BODY(stream_header_size_limited, tc)
 {
@@ -994,6 +1032,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, depth_limit);
 	ATF_TP_ADD_TC(tp, attrs_limit);
 	ATF_TP_ADD_TC(tp, stanza_size_limit_trips_while_feeding);
+	ATF_TP_ADD_TC(tp, tree_memory_bounded_per_stanza);
 	ATF_TP_ADD_TC(tp, stream_header_size_limited);
 	ATF_TP_ADD_TC(tp, non_utf8_encoding_refused);
 	ATF_TP_ADD_TC(tp, invalid_utf8_not_well_formed);

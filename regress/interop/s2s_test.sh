@@ -1,0 +1,486 @@
+#! /usr/bin/atf-sh
+# Server-to-server federation against a real Prosody 0.12, and the known
+# attacks on s2s driven by a scripted raw peer.  Each case starts its
+# own dnsmasq, Prosody and xmppgwd in its own network namespace:
+# gw.test (xmppgwd) on 127.0.0.20, partner.test (Prosody) on 127.0.0.10.
+
+. "$(atf_get_srcdir)/../lib/common.sh"
+. "$(atf_get_srcdir)/../lib/peers.sh"
+
+GW=127.0.0.20
+PA=127.0.0.10
+
+# gw_conf PARTNER-SETTINGS [EXTRA]: xmppgwd.conf serving gw.test with
+# partner.test configured with PARTNER-SETTINGS
+gw_conf() {
+	cat > xmppgwd.conf <<CONF
+chroot "$PWD/empty"
+state directory "$PWD/state"
+socket "$PWD/ctl.sock"
+ca file "certs/ca.crt"
+dialback secret file "certs/dialback.secret"
+resolver 127.0.0.2
+resolver option "local-zone:" "test. transparent"
+listen on $GW port 5269
+domain "gw.test" {
+	certificate "certs/gw.test.crt"
+	key "certs/gw.test.key"
+}
+domain "gw2.test" {
+	certificate "certs/gw2.test.crt"
+	key "certs/gw2.test.key"
+}
+partner "partner.test" {
+	type federated
+	$1
+}
+$2
+CONF
+}
+
+# setup PARTNER-SETTINGS [PROSODY-OPTIONS...]: DNS, Prosody, xmppgwd
+setup() {
+	_settings=$1; shift
+	ensure_user
+	netns_create
+	make_certs gw.test gw2.test partner.test
+	dns_start gw.test=$GW gw2.test=$GW partner.test=$PA
+	prosody_start p partner.test $PA "$@"
+	prosody_register p alice partner.test pw
+	gw_conf "$_settings"
+	xgwd_start "$PWD/xmppgwd.conf"
+}
+
+# setup_raw PARTNER-SETTINGS [EXTRA]: DNS and xmppgwd only; the raw peer
+# plays partner.test
+setup_raw() {
+	ensure_user
+	netns_create
+	make_certs gw.test gw2.test partner.test
+	dns_start gw.test=$GW gw2.test=$GW partner.test=$PA
+	gw_conf "$1" "$2"
+	xgwd_start "$PWD/xmppgwd.conf"
+}
+
+# send_expect_error COND: alice@partner.test messages bob@gw.test and
+# must get back the error COND
+send_expect_error() {
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body "hello gateway" --wait-error 20 \
+	    > client.out 2> client.err
+	grep -q "^error [a-z]* $1" client.out ||
+	    atf_fail "expected error $1, got: $(oneline "$(cat client.out client.err)")"
+}
+
+# stream_auth DIR: the authentication methods of the streams in DIR (a
+# stream opened to verify a dialback key and the one carrying stanzas
+# may be two: they live in different tls processes)
+stream_auth() {
+	"$(XGWCTL)" -j -s "$PWD/ctl.sock" show streams | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(sorted(set(s["authentication"] for s in d["streams"]
+    if s["direction"] == sys.argv[1] and s["remote"] == "partner.test"))))' "$1"
+}
+
+# check_auth DIR METHODS: the streams in DIR are authenticated by METHODS
+check_auth() {
+	_got=$(stream_auth "$1")
+	[ "$_got" = "$2" ] ||
+	    atf_fail "$1 stream authentication: expected '$2', got '$_got'"
+}
+
+gw_log_has() {
+	wait_for 10 grep -q -E "$1" xmppgwd.log ||
+	    atf_fail "xmppgwd log lacks /$1/: $(oneline "$(tail -n 8 xmppgwd.log)")"
+}
+
+STREAM_HDR="<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' version='1.0'>"
+
+atf_test_case sasl_external_both_ways cleanup
+sasl_external_both_ways_head() {
+	atf_set descr "valid certificates: SASL EXTERNAL in and out; a message to a local user comes back service-unavailable"
+	atf_set require.user root
+}
+sasl_external_both_ways_body() {
+	setup "tls required
+	sasl required
+	dialback no"
+	send_expect_error service-unavailable
+	check_auth in "SASL EXTERNAL"
+	check_auth out "SASL EXTERNAL"
+	"$(XGWCTL)" -s "$PWD/ctl.sock" show streams | grep -q 'TLSv1.[23]' ||
+	    atf_fail "show streams has no TLS version"
+	gw_log_has "partner.test authenticated by SASL EXTERNAL"
+}
+sasl_external_both_ways_cleanup() { netns_destroy; }
+
+atf_test_case dialback_when_certificate_self_signed cleanup
+dialback_when_certificate_self_signed_head() {
+	atf_set descr "Prosody with a self-signed certificate: dialback over TLS in and out, with the reason logged"
+	atf_set require.user root
+}
+dialback_when_certificate_self_signed_body() {
+	setup "tls required
+	sasl optional
+	dialback yes" cert=selfsigned
+	send_expect_error service-unavailable
+	check_auth in "dialback over TLS"
+	check_auth out "dialback over TLS"
+	gw_log_has "certificate does not authenticate partner.test: certificate chain"
+	gw_log_has "partner.test authenticated by dialback over TLS"
+	gw_log_has "dialback key for gw.test -> partner.test is valid"
+}
+dialback_when_certificate_self_signed_cleanup() { netns_destroy; }
+
+atf_test_case dialback_when_certificate_wrong_name cleanup
+dialback_when_certificate_wrong_name_head() {
+	atf_set descr "Prosody with a CA-signed certificate for another name: dialback, the name mismatch logged"
+	atf_set require.user root
+}
+dialback_when_certificate_wrong_name_body() {
+	setup "tls optional
+	sasl optional
+	dialback yes" cert=wrongname
+	send_expect_error service-unavailable
+	check_auth in "dialback over TLS"
+	gw_log_has "certificate does not authenticate partner.test: certificate is for"
+}
+dialback_when_certificate_wrong_name_cleanup() { netns_destroy; }
+
+atf_test_case dialback_over_tcp cleanup
+dialback_over_tcp_head() {
+	atf_set descr "tls not supported, sasl not supported, dialback yes against a Prosody without TLS: dialback over TCP"
+	atf_set require.user root
+}
+dialback_over_tcp_body() {
+	setup "tls not supported
+	sasl not supported
+	dialback yes" tls=off require_encryption=false
+	send_expect_error service-unavailable
+	check_auth in "dialback over TCP"
+	check_auth out "dialback over TCP"
+}
+dialback_over_tcp_cleanup() { netns_destroy; }
+
+atf_test_case tls_required_refuses_plaintext_peer cleanup
+tls_required_refuses_plaintext_peer_head() {
+	atf_set descr "our tls required against a Prosody that will not encrypt: refused, the rule logged"
+	atf_set require.user root
+}
+tls_required_refuses_plaintext_peer_body() {
+	setup "tls required
+	sasl optional
+	dialback yes" tls=off require_encryption=false
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
+	grep -q "^error " client.out || atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
+	grep -q "service-unavailable" client.out && atf_fail "the message went through"
+	gw_log_has "refused: partner partner.test has tls required"
+	check_auth in ""
+}
+tls_required_refuses_plaintext_peer_cleanup() { netns_destroy; }
+
+atf_test_case dialback_no_refuses_untrusted_certificate cleanup
+dialback_no_refuses_untrusted_certificate_head() {
+	atf_set descr "our dialback no against a peer whose certificate does not validate: refused, the rule logged"
+	atf_set require.user root
+}
+dialback_no_refuses_untrusted_certificate_body() {
+	setup "tls required
+	sasl optional
+	dialback no" cert=selfsigned
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
+	grep -q "^error " client.out || atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
+	grep -q "service-unavailable" client.out && atf_fail "the message went through"
+	gw_log_has "refusing partner.test: dialback no, and the certificate does not authenticate it"
+}
+dialback_no_refuses_untrusted_certificate_cleanup() { netns_destroy; }
+
+atf_test_case sasl_required_refuses_untrusted_certificate cleanup
+sasl_required_refuses_untrusted_certificate_head() {
+	atf_set descr "our sasl required against a peer whose certificate does not validate: refused although dialback is allowed"
+	atf_set require.user root
+}
+sasl_required_refuses_untrusted_certificate_body() {
+	setup "tls required
+	sasl required
+	dialback yes" cert=selfsigned
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
+	grep -q "^error " client.out || atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
+	grep -q "service-unavailable" client.out && atf_fail "the message went through"
+	gw_log_has "sasl required"
+}
+sasl_required_refuses_untrusted_certificate_cleanup() { netns_destroy; }
+
+atf_test_case non_partner_refused cleanup
+non_partner_refused_head() {
+	atf_set descr "a domain that is not a partner is refused, and the gateway never connects to it"
+	atf_set require.user root
+}
+non_partner_refused_body() {
+	ensure_user
+	netns_create
+	make_certs gw.test gw2.test partner.test
+	dns_start gw.test=$GW gw2.test=$GW partner.test=$PA
+	prosody_start p partner.test $PA
+	prosody_register p alice partner.test pw
+	gw_conf "tls required" 'partner "other.test" { tls required sasl required dialback no }'
+	sed -i 's/^partner "partner.test"/partner "somebody.test"/' xmppgwd.conf
+	xgwd_start "$PWD/xmppgwd.conf"
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
+	grep -q "^error " client.out || atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
+	gw_log_has "partner.test is not a configured partner"
+	grep -q "_xmpp-server._tcp.partner.test" dnsmasq.log &&
+	    atf_fail "the gateway looked up the non-partner"
+	check_auth out ""
+}
+non_partner_refused_cleanup() { netns_destroy; }
+
+# attacks, with a scripted raw peer playing partner.test
+
+atf_test_case starttls_injection_discarded cleanup
+starttls_injection_discarded_head() {
+	atf_set descr "bytes sent after <starttls/> in the same write are discarded, not processed after TLS"
+	atf_set require.user root
+}
+starttls_injection_discarded_body() {
+	setup_raw "tls required
+	sasl optional
+	dialback yes"
+	rawpeer --connect $GW 5269 \
+	    "send $STREAM_HDR" \
+	    "expect <stream:features>.*starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><db:result from='partner.test' to='gw.test'>injected</db:result>" \
+	    "expect <proceed" \
+	    "starttls" \
+	    "send $STREAM_HDR" \
+	    "expect <stream:features>" \
+	    "absent -t 2 db:result" > raw.out 2>&1 ||
+	    atf_fail "raw peer: $(oneline "$(cat raw.out)")"
+	grep -q "dialback" dnsmasq.log && atf_fail "the injected dialback request was processed"
+	grep -q "injected" xmppgwd.log && atf_fail "the injected bytes reached the stream"
+	return 0
+}
+starttls_injection_discarded_cleanup() { netns_destroy; }
+
+atf_test_case restricted_xml_refused cleanup
+restricted_xml_refused_head() {
+	atf_set descr "DOCTYPE, comments and processing instructions get <restricted-xml/>"
+	atf_set require.user root
+}
+restricted_xml_refused_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	for bad in "<!-- hello -->" "<?evil stuff?>"; do
+		rawpeer --connect $GW 5269 "send $STREAM_HDR$bad" \
+		    "expect <restricted-xml" "expect-eof" > raw.out 2>&1 ||
+		    atf_fail "$bad: $(oneline "$(cat raw.out)")"
+	done
+	rawpeer --connect $GW 5269 \
+	    "send <?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;'>]>" \
+	    "expect <restricted-xml" > raw.out 2>&1 ||
+	    atf_fail "DOCTYPE: $(oneline "$(cat raw.out)")"
+}
+restricted_xml_refused_cleanup() { netns_destroy; }
+
+atf_test_case preauth_byte_budget cleanup
+preauth_byte_budget_head() {
+	atf_set descr "more than 16 KiB before authentication ends the stream with <policy-violation/>"
+	atf_set require.user root
+}
+preauth_byte_budget_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	spaces=$(printf '20%.0s' $(seq 17000))
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send-hex $spaces" "expect <policy-violation.*before authentication" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+}
+preauth_byte_budget_cleanup() { netns_destroy; }
+
+atf_test_case oversized_stanza_refused cleanup
+oversized_stanza_refused_head() {
+	atf_set descr "a stanza over stanza-size ends the stream with <policy-violation/> while it is still arriving"
+	atf_set require.user root
+}
+oversized_stanza_refused_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes" "limits { stanza-size 10000 }"
+	big=$(printf '%12000s' '' | tr ' ' x)
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send <message from='a@partner.test' to='b@gw.test'><body>$big" \
+	    "expect <policy-violation.*larger than 10000" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+}
+oversized_stanza_refused_cleanup() { netns_destroy; }
+
+# sasl_peer SCRIPT-STEPS...: a raw partner.test that authenticates by
+# SASL EXTERNAL with its CA-signed certificate, then runs the steps
+sasl_peer() {
+	rawpeer --connect $GW 5269 \
+	    "send $STREAM_HDR" "expect <starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "expect <proceed" \
+	    "starttls --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key" \
+	    "send $STREAM_HDR" "expect EXTERNAL" \
+	    "send <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>" \
+	    "expect <success" "send $STREAM_HDR" "expect <stream:features" "$@"
+}
+
+atf_test_case invalid_from_refused cleanup
+invalid_from_refused_head() {
+	atf_set descr "after authenticating as partner.test, a stanza from another domain gets <invalid-from/>"
+	atf_set require.user root
+}
+invalid_from_refused_body() {
+	setup_raw "tls required
+	sasl optional
+	dialback yes"
+	sasl_peer "send <message from='ceo@victim.test' to='bob@gw.test'><body>x</body></message>" \
+	    "expect <invalid-from" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+	grep -q "ceo@victim.test to bob" xmppgwd.log &&
+	    atf_fail "the stanza reached policy"
+	sasl_peer "send <message to='bob@gw.test'><body>x</body></message>" \
+	    "expect <improper-addressing" > raw.out 2>&1 ||
+	    atf_fail "no from: $(oneline "$(cat raw.out)")"
+	sasl_peer "send <message from='a@partner.test' to='bob@elsewhere.test'><body>x</body></message>" \
+	    "expect <host-unknown" > raw.out 2>&1 ||
+	    atf_fail "foreign to: $(oneline "$(cat raw.out)")"
+}
+invalid_from_refused_cleanup() { netns_destroy; }
+
+atf_test_case stanza_before_auth_refused cleanup
+stanza_before_auth_refused_head() {
+	atf_set descr "a stanza before authentication gets <not-authorized/> and reaches nobody"
+	atf_set require.user root
+}
+stanza_before_auth_refused_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send <message from='ceo@partner.test' to='bob@gw.test'><body>x</body></message>" \
+	    "expect <not-authorized" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+	grep -q "ceo@partner.test" xmppgwd.log && atf_fail "the stanza reached policy"
+	return 0
+}
+stanza_before_auth_refused_cleanup() { netns_destroy; }
+
+atf_test_case unsolicited_dialback_results_refused cleanup
+unsolicited_dialback_results_refused_head() {
+	atf_set descr "db:result and db:verify with a type nobody asked for authorise nothing (XSF 2012)"
+	atf_set require.user root
+}
+unsolicited_dialback_results_refused_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	for e in "<db:result from='partner.test' to='gw.test' type='valid'/>" \
+	    "<db:verify from='partner.test' to='gw.test' id='x' type='valid'/>"; do
+		rawpeer --connect $GW 5269 "send $STREAM_HDR" \
+		    "expect <stream:features" "send $e" \
+		    "send <message from='a@partner.test' to='bob@gw.test'><body>x</body></message>" \
+		    "expect <not-authorized.*unsolicited" "expect-eof" \
+		    > raw.out 2>&1 || atf_fail "$e: $(oneline "$(cat raw.out)")"
+	done
+	grep -q "a@partner.test to bob" xmppgwd.log && atf_fail "a stanza reached policy"
+	return 0
+}
+unsolicited_dialback_results_refused_cleanup() { netns_destroy; }
+
+atf_test_case invalid_dialback_key_refused cleanup
+invalid_dialback_key_refused_head() {
+	atf_set descr "a wrong dialback key is checked with the real authoritative server (Prosody) and refused; nothing gets through"
+	atf_set require.user root
+}
+invalid_dialback_key_refused_body() {
+	setup "tls optional
+	sasl optional
+	dialback yes"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send <db:result from='partner.test' to='gw.test'>0123456789abcdef</db:result>" \
+	    "expect -t 20 type=.invalid" \
+	    "send <message from='a@partner.test' to='bob@gw.test'><body>x</body></message>" \
+	    "expect-eof" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+	gw_log_has "dialback for partner.test failed"
+	grep -q "a@partner.test to bob" xmppgwd.log && atf_fail "a stanza reached policy"
+	return 0
+}
+invalid_dialback_key_refused_cleanup() { netns_destroy; }
+
+atf_test_case restart_cannot_switch_hosts cleanup
+restart_cannot_switch_hosts_head() {
+	atf_set descr "the header after STARTTLS must keep to and from (CVE-2018-10847)"
+	atf_set require.user root
+}
+restart_cannot_switch_hosts_body() {
+	setup_raw "tls required
+	sasl optional
+	dialback yes"
+	hdr2=$(echo "$STREAM_HDR" | sed "s/to='gw.test'/to='gw2.test'/")
+	hdr3=$(echo "$STREAM_HDR" | sed "s/from='partner.test'/from='partner2.test'/")
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "expect <proceed" "starttls" "send $hdr2" "expect <host-unknown" \
+	    > raw.out 2>&1 || atf_fail "to: $(oneline "$(cat raw.out)")"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "expect <proceed" "starttls" "send $hdr3" "expect <invalid-from" \
+	    > raw.out 2>&1 || atf_fail "from: $(oneline "$(cat raw.out)")"
+}
+restart_cannot_switch_hosts_cleanup() { netns_destroy; }
+
+atf_test_case dialback_namespace_not_prefix cleanup
+dialback_namespace_not_prefix_head() {
+	atf_set descr "dialback is recognised by namespace: any prefix works, a bogus db: binding does not"
+	atf_set require.user root
+}
+dialback_namespace_not_prefix_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	hdr=$(echo "$STREAM_HDR" | sed "s/xmlns:db=/xmlns:x=/")
+	# partner.test (127.0.0.10) is not listening: the check fails, which
+	# the peer is told with a dialback error for that pair
+	rawpeer --connect $GW 5269 "send $hdr" "expect <stream:features" \
+	    "send <x:result from='partner.test' to='gw.test'>0123</x:result>" \
+	    "expect -t 20 result from='gw.test' to='partner.test' type='error'" \
+	    > raw.out 2>&1 || atf_fail "x: prefix: $(oneline "$(cat raw.out)")"
+	hdr=$(echo "$STREAM_HDR" | sed "s/jabber:server:dialback/urn:bogus/")
+	rawpeer --connect $GW 5269 "send $hdr" "expect <stream:features" \
+	    "send <db:result from='partner.test' to='gw.test'>0123</db:result>" \
+	    "expect <unsupported-stanza-type" > raw.out 2>&1 ||
+	    atf_fail "bogus db: $(oneline "$(cat raw.out)")"
+}
+dialback_namespace_not_prefix_cleanup() { netns_destroy; }
+
+atf_init_test_cases() {
+	atf_add_test_case sasl_external_both_ways
+	atf_add_test_case dialback_when_certificate_self_signed
+	atf_add_test_case dialback_when_certificate_wrong_name
+	atf_add_test_case dialback_over_tcp
+	atf_add_test_case tls_required_refuses_plaintext_peer
+	atf_add_test_case dialback_no_refuses_untrusted_certificate
+	atf_add_test_case sasl_required_refuses_untrusted_certificate
+	atf_add_test_case non_partner_refused
+	atf_add_test_case starttls_injection_discarded
+	atf_add_test_case restricted_xml_refused
+	atf_add_test_case preauth_byte_budget
+	atf_add_test_case oversized_stanza_refused
+	atf_add_test_case invalid_from_refused
+	atf_add_test_case stanza_before_auth_refused
+	atf_add_test_case unsolicited_dialback_results_refused
+	atf_add_test_case invalid_dialback_key_refused
+	atf_add_test_case restart_cannot_switch_hosts
+	atf_add_test_case dialback_namespace_not_prefix
+}
