@@ -108,6 +108,11 @@ install: all
 	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/xmppgwd
 	@if [ -z "$(DESTDIR)" ]; then sh regress/lib/mkuser.sh; fi
 
+# libFuzzer targets under ASan/UBSan, each for FUZZTIME seconds
+FUZZTIME ?= 60
+fuzz:
+	$(MAKE) -C regress/fuzz run FUZZTIME=$(FUZZTIME)
+
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
 
@@ -119,3 +124,4 @@ clean:
 	rm -f $(D_OBJS) $(C_OBJS) $(PROGS) xmppgwd/parse.c
 	rm -rf conf/certs
 	@$(MAKE) --no-print-directory -C regress clean
+	@$(MAKE) --no-print-directory -C regress/fuzz clean

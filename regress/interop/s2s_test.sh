@@ -464,6 +464,86 @@ dialback_namespace_not_prefix_body() {
 }
 dialback_namespace_not_prefix_cleanup() { netns_destroy; }
 
+# fake_partner_listen: a raw partner.test server on $PA:5269 that accepts
+# our outbound stream and says yes to our dialback key, then runs STEPS
+fake_partner_listen() {
+	rawpeer_start fake --listen $PA 5269 --ready-file "$PWD/fake.ready" \
+	    "expect <stream:stream" \
+	    "send <?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'><stream:features/>" \
+	    "expect <db:result from='gw.test' to='partner.test'>[0-9a-f]{64}</db:result>" \
+	    "send <db:result from='partner.test' to='gw.test' type='valid'/>" \
+	    "$@"
+}
+
+atf_test_case ping_to_our_domain_answered cleanup
+ping_to_our_domain_answered_head() {
+	atf_set descr "an XEP-0199 ping to our domain is answered over our own stream to the partner"
+	atf_set require.user root
+}
+ping_to_our_domain_answered_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	fake_partner_listen "expect <iq[^>]*type='result'" "expect id='ping-1'"
+	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-1'><ping xmlns='urn:xmpp:ping'/></iq>" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	bg_wait fake || atf_fail "no ping result: $(oneline "$(cat fake.out fake.err)")"
+}
+ping_to_our_domain_answered_cleanup() { netns_destroy; }
+
+atf_test_case unreachable_partner_bounces_queue cleanup
+unreachable_partner_bounces_queue_head() {
+	atf_set descr "a stanza queued for a partner whose server cannot be reached comes back as remote-server-not-found"
+	atf_set require.user root
+}
+unreachable_partner_bounces_queue_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	# nothing listens on partner.test's address
+	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-2'><ping xmlns='urn:xmpp:ping'/></iq>" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	gw_log_has "error <remote-server-not-found/> from partner.test to gw.test"
+	gw_log_has "closed: s2s to partner.test: no address could be reached|could not be reached"
+}
+unreachable_partner_bounces_queue_cleanup() { netns_destroy; }
+
+# matrix_row TLS SASL DIALBACK METHOD [PROSODY-OPTIONS]: a valid row of
+# the negotiation matrix against Prosody with a valid certificate
+matrix_row() {
+	_t=$1 _s=$2 _d=$3 _m=$4; shift 4
+	setup "tls $_t
+	sasl $_s
+	dialback $_d" "$@"
+	send_expect_error service-unavailable
+	check_auth in "$_m"
+}
+
+atf_test_case matrix_row1_req_req_yes cleanup
+matrix_row1_req_req_yes_head() { atf_set descr "tls required, sasl required, dialback yes: SASL EXTERNAL"; atf_set require.user root; }
+matrix_row1_req_req_yes_body() { matrix_row required required yes "SASL EXTERNAL"; }
+matrix_row1_req_req_yes_cleanup() { netns_destroy; }
+
+atf_test_case matrix_row8_req_opt_no cleanup
+matrix_row8_req_opt_no_head() { atf_set descr "tls required, sasl optional, dialback no: SASL EXTERNAL"; atf_set require.user root; }
+matrix_row8_req_opt_no_body() { matrix_row required optional no "SASL EXTERNAL"; }
+matrix_row8_req_opt_no_cleanup() { netns_destroy; }
+
+atf_test_case matrix_row13_req_ns_yes cleanup
+matrix_row13_req_ns_yes_head() { atf_set descr "tls required, sasl not supported, dialback yes: dialback over TLS although the certificate is valid"; atf_set require.user root; }
+matrix_row13_req_ns_yes_body() { matrix_row required "not supported" yes "dialback over TLS"; }
+matrix_row13_req_ns_yes_cleanup() { netns_destroy; }
+
+atf_test_case matrix_row15_opt_ns_yes cleanup
+matrix_row15_opt_ns_yes_head() { atf_set descr "tls optional, sasl not supported, dialback yes: dialback over TLS"; atf_set require.user root; }
+matrix_row15_opt_ns_yes_body() { matrix_row optional "not supported" yes "dialback over TLS"; }
+matrix_row15_opt_ns_yes_cleanup() { netns_destroy; }
+
+atf_test_case matrix_row10_opt_opt_no cleanup
+matrix_row10_opt_opt_no_head() { atf_set descr "tls optional, sasl optional, dialback no: SASL EXTERNAL"; atf_set require.user root; }
+matrix_row10_opt_opt_no_body() { matrix_row optional optional no "SASL EXTERNAL"; }
+matrix_row10_opt_opt_no_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
@@ -483,4 +563,11 @@ atf_init_test_cases() {
 	atf_add_test_case invalid_dialback_key_refused
 	atf_add_test_case restart_cannot_switch_hosts
 	atf_add_test_case dialback_namespace_not_prefix
+	atf_add_test_case ping_to_our_domain_answered
+	atf_add_test_case unreachable_partner_bounces_queue
+	atf_add_test_case matrix_row1_req_req_yes
+	atf_add_test_case matrix_row8_req_opt_no
+	atf_add_test_case matrix_row13_req_ns_yes
+	atf_add_test_case matrix_row15_opt_ns_yes
+	atf_add_test_case matrix_row10_opt_opt_no
 }
