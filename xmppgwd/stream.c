@@ -366,8 +366,17 @@ stream_in_header(struct conn *c, struct xml_elem *hdr)
 		return;
 	}
 	if (from == NULL || lfrom[0] == '\0') {
-		conn_stream_error(c, "improper-addressing",
-		    "no 'from' in the stream header");
+		/*
+		 * RFC 6120 only says SHOULD; without it (old servers, and
+		 * openssl s_client -starttls xmpp-server) the partner is
+		 * known once a dialback request names it.
+		 */
+		c->state = CS_OPEN;
+		conn_write(c, "<stream:features>");
+		if (!c->tls_done)
+			conn_write(c, "<starttls xmlns='" NS_TLS "'/>");
+		conn_write(c, "<dialback xmlns='" NS_DB_FEATURE "'><errors/>"
+		    "</dialback></stream:features>");
 		return;
 	}
 	if ((p = partner_find(proc_conf, lfrom)) == NULL) {
@@ -458,8 +467,8 @@ stream_in_features(struct conn *c)
 static void
 stream_in_starttls(struct conn *c)
 {
-	if (c->state != CS_OPEN || c->tls_done || c->partner == NULL ||
-	    c->partner->tls == NEG_NOT_SUPPORTED) {
+	if (c->state != CS_OPEN || c->tls_done || (c->partner != NULL &&
+	    c->partner->tls == NEG_NOT_SUPPORTED)) {
 		if (c->partner != NULL &&
 		    c->partner->tls == NEG_NOT_SUPPORTED)
 			log_info("conn %u from %s: STARTTLS refused: %s has "
@@ -573,11 +582,25 @@ stream_in_db_result(struct conn *c, struct xml_elem *e)
 		    "unsolicited dialback result");
 		return;
 	}
-	if (c->partner == NULL || from == NULL || to == NULL ||
-	    e->textlen == 0 || e->textlen > DIALBACK_KEY_LEN * 4) {
+	if (from == NULL || to == NULL || e->textlen == 0 ||
+	    e->textlen > DIALBACK_KEY_LEN * 4) {
 		conn_stream_error(c, "improper-addressing",
 		    "dialback request without from, to or key");
 		return;
+	}
+	if (c->partner == NULL) {
+		/* a header without 'from': this request names the peer */
+		if ((c->partner = partner_find(proc_conf, from)) == NULL) {
+			log_info("conn %u from %s: %s is not a configured "
+			    "partner", c->id, c->addr, from);
+			conn_stream_error(c, "policy-violation",
+			    "not a partner of this gateway");
+			return;
+		}
+		(void)strlcpy(c->remote, from, sizeof(c->remote));
+		if (c->tls_done && c->peer_chain != NULL)
+			c->cert_ok = stream_cert_proves(c, c->remote,
+			    c->cert_why, sizeof(c->cert_why));
 	}
 	if (!domain_is_local(proc_conf, to)) {
 		stream_db_error(c, "result", to, from, "item-not-found");
@@ -669,7 +692,7 @@ stream_in_db_verify(struct conn *c, struct xml_elem *e)
 		    "unsolicited dialback verification result");
 		return;
 	}
-	if (c->partner == NULL || from == NULL || to == NULL || id == NULL ||
+	if (from == NULL || to == NULL || id == NULL ||
 	    e->textlen == 0 || e->textlen >= sizeof(key) ||
 	    strlen(id) > S2S_ID_MAX) {
 		conn_stream_error(c, "improper-addressing",

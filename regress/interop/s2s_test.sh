@@ -544,6 +544,53 @@ matrix_row10_opt_opt_no_head() { atf_set descr "tls optional, sasl optional, dia
 matrix_row10_opt_opt_no_body() { matrix_row optional optional no "SASL EXTERNAL"; }
 matrix_row10_opt_opt_no_cleanup() { netns_destroy; }
 
+atf_test_case tls_renegotiation_refused cleanup
+tls_renegotiation_refused_head() {
+	atf_set descr "openssl s_client -starttls xmpp-server (no 'from') gets TLS 1.2+, and a renegotiation is refused"
+	atf_set require.user root
+}
+tls_renegotiation_refused_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	# "R" asks s_client to renegotiate, once the handshake is done
+	mkfifo sclient.in
+	timeout 30 nsenter --net="/run/netns/$(cat netns)" \
+	    openssl s_client -connect $GW:5269 -starttls xmpp-server \
+	    -xmpphost gw.test -tls1_2 < sclient.in > sclient.out 2>&1 &
+	echo $! > sclient.pid
+	exec 3> sclient.in
+	wait_for 15 grep -q "Verify return code" sclient.out ||
+	    atf_fail "no TLS: $(oneline "$(tail -n 5 sclient.out)")"
+	grep -q "Cipher is ECDHE" sclient.out ||
+	    atf_fail "no TLS: $(oneline "$(tail -n 5 sclient.out)")"
+	printf 'R\n' >&3
+	wait_for 15 grep -q "no renegotiation" sclient.out ||
+	    atf_fail "renegotiation not refused: $(oneline "$(tail -n 5 sclient.out)")"
+	exec 3>&-
+	printf '' | timeout 20 nsenter --net="/run/netns/$(cat netns)" \
+	    openssl s_client -connect $GW:5269 -starttls xmpp-server \
+	    -xmpphost gw.test -tls1_1 > sclient11.out 2>&1
+	grep -q "Cipher is (NONE)" sclient11.out ||
+	    atf_fail "TLS 1.1 accepted: $(oneline "$(tail -n 5 sclient11.out)")"
+}
+tls_renegotiation_refused_cleanup() { netns_destroy; }
+
+atf_test_case establish_timeout_closes cleanup
+establish_timeout_closes_head() {
+	atf_set descr "a stream not authenticated within the establish timeout gets <connection-timeout/>"
+	atf_set require.user root
+}
+establish_timeout_closes_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes" "timeouts { establish 2 }"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "expect -t 15 <connection-timeout" "expect-eof" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+}
+establish_timeout_closes_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
@@ -570,4 +617,6 @@ atf_init_test_cases() {
 	atf_add_test_case matrix_row13_req_ns_yes
 	atf_add_test_case matrix_row15_opt_ns_yes
 	atf_add_test_case matrix_row10_opt_opt_no
+	atf_add_test_case tls_renegotiation_refused
+	atf_add_test_case establish_timeout_closes
 }
