@@ -110,7 +110,9 @@ install: all
 
 # libFuzzer targets under ASan/UBSan, each for FUZZTIME seconds
 FUZZTIME ?= 60
+DEB_FUZZ = clang libclang-rt-14-dev
 fuzz:
+	@sh regress/lib/deps.sh $(DEB_FUZZ)
 	$(MAKE) -C regress/fuzz run FUZZTIME=$(FUZZTIME)
 
 lint:

@@ -591,6 +591,96 @@ establish_timeout_closes_body() {
 }
 establish_timeout_closes_cleanup() { netns_destroy; }
 
+atf_test_case idle_timeout_closes cleanup
+idle_timeout_closes_head() {
+	atf_set descr "an authenticated inbound stream idle for the idle timeout gets <connection-timeout/>"
+	atf_set require.user root
+}
+idle_timeout_closes_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes" "timeouts { idle 2 }"
+	sasl_peer "expect -t 15 <connection-timeout.*idle" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+}
+idle_timeout_closes_cleanup() { netns_destroy; }
+
+atf_test_case keepalive_whitespace_sent cleanup
+keepalive_whitespace_sent_head() {
+	atf_set descr "keepalive yes: our outbound stream sends whitespace keepalives"
+	atf_set require.user root
+}
+keepalive_whitespace_sent_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes
+	keepalive yes" "timeouts { keepalive 1 }"
+	fake_partner_listen "expect <iq[^>]*type='result'[^>]*>(</iq>)?" \
+	    "expect -t 10 ^ +\$"
+	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-3'><ping xmlns='urn:xmpp:ping'/></iq>" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	bg_wait fake || atf_fail "no keepalive: $(oneline "$(cat fake.out fake.err)")"
+}
+keepalive_whitespace_sent_cleanup() { netns_destroy; }
+
+atf_test_case connection_limit_enforced cleanup
+connection_limit_enforced_head() {
+	atf_set descr "limits connections: one connection more than allowed is closed and logged"
+	atf_set require.user root
+}
+connection_limit_enforced_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes" "prefork 1
+limits { connections 1 }"
+	rawpeer_start held --connect $GW 5269 "send $STREAM_HDR" \
+	    "expect <stream:features" "expect-eof -t 30"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect-eof -t 10" \
+	    > raw.out 2>&1 || atf_fail "second connection: $(oneline "$(cat raw.out)")"
+	gw_log_has "connection limit \\(1\\) reached"
+}
+connection_limit_enforced_cleanup() { netns_destroy; }
+
+atf_test_case multiplexed_pairs_and_certificate_shortcut cleanup
+multiplexed_pairs_and_certificate_shortcut_head() {
+	atf_set descr "several dialback pairs on one stream; a certificate proves only the domains it names (CVE-2021-32919)"
+	atf_set require.user root
+}
+multiplexed_pairs_and_certificate_shortcut_body() {
+	setup_raw 'additional domains { "chat.partner.test" }
+	tls optional
+	sasl optional
+	dialback yes' 'partner "other.test" { tls optional sasl optional dialback yes }'
+	# one certificate for partner.test and chat.partner.test
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	    -keyout two.key -out two.csr -subj "/CN=partner.test" 2>/dev/null
+	printf 'subjectAltName=DNS:partner.test,DNS:chat.partner.test\n' > two.ext
+	openssl x509 -req -in two.csr -CA certs/ca.crt -CAkey certs/ca.key \
+	    -CAcreateserial -days 2 -extfile two.ext -out two.crt 2>/dev/null ||
+	    atf_fail "cannot make the certificate"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "expect <proceed" "starttls --cert $PWD/two.crt --key $PWD/two.key" \
+	    "send $STREAM_HDR" "expect <stream:features" \
+	    "send <db:result from='partner.test' to='gw.test'>k1</db:result>" \
+	    "expect from='gw.test' to='partner.test' type='valid'" \
+	    "send <db:result from='chat.partner.test' to='gw.test'>k2</db:result>" \
+	    "expect from='gw.test' to='chat.partner.test' type='valid'" \
+	    "send <message from='a@partner.test' to='bob@gw.test'><body>1</body></message>" \
+	    "send <message from='b@chat.partner.test' to='bob@gw.test'><body>2</body></message>" \
+	    "send <db:result from='other.test' to='gw.test'>k3</db:result>" \
+	    "expect -t 20 from='gw.test' to='other.test' type='error'" \
+	    "send <message from='c@other.test' to='bob@gw.test'><body>3</body></message>" \
+	    "expect <invalid-from" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+	gw_log_has "message from a@partner.test.* to bob@gw.test"
+	gw_log_has "message from b@chat.partner.test.* to bob@gw.test"
+	grep -q "message from c@other.test" xmppgwd.log &&
+	    atf_fail "a stanza from the unproven domain reached policy"
+	return 0
+}
+multiplexed_pairs_and_certificate_shortcut_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
@@ -619,4 +709,8 @@ atf_init_test_cases() {
 	atf_add_test_case matrix_row10_opt_opt_no
 	atf_add_test_case tls_renegotiation_refused
 	atf_add_test_case establish_timeout_closes
+	atf_add_test_case idle_timeout_closes
+	atf_add_test_case keepalive_whitespace_sent
+	atf_add_test_case connection_limit_enforced
+	atf_add_test_case multiplexed_pairs_and_certificate_shortcut
 }
