@@ -39,7 +39,8 @@ D_SRCS	= xmppgwd/xmppgwd.c xmppgwd/proc.c xmppgwd/sandbox.c \
 	  xmppgwd/config.c xmppgwd/printconf.c xmppgwd/partner.c \
 	  xmppgwd/control.c xmppgwd/tls.c xmppgwd/dialback.c \
 	  xmppgwd/policy.c xmppgwd/sip.c xmppgwd/stream.c xmppgwd/xml.c \
-	  xmppgwd/stanza.c xmppgwd/auth.c xmppgwd/dns.c $(COMMON)
+	  xmppgwd/stanza.c xmppgwd/auth.c xmppgwd/dns.c xmppgwd/sipmsg.c \
+	  xmppgwd/map.c $(COMMON)
 C_SRCS	= xmppgwctl/xmppgwctl.c xmppgwctl/parser.c xmppgwctl/output.c \
 	  xmppgwd/partner.c \
 	  $(COMMON)
@@ -49,7 +50,7 @@ C_OBJS	= $(C_SRCS:.c=.o)
 HDRS	= xmppgwd/xmppgwd.h xmppgwd/imsg.h xmppgwd/log.h \
 	  xmppgwd/control.h xmppgwctl/parser.h xmppgwctl/output.h \
 	  xmppgwd/s2s.h xmppgwd/xml.h xmppgwd/stanza.h xmppgwd/auth.h \
-	  xmppgwd/dns.h
+	  xmppgwd/dns.h xmppgwd/sipmsg.h xmppgwd/map.h
 
 PROGS	= xmppgwd/xmppgwd xmppgwctl/xmppgwctl
 MANS	= man/xmppgwd.8 man/xmppgwd.conf.5 man/xmppgwctl.8

@@ -66,9 +66,16 @@ enum imsg_type {
 
 	/* tls <-> policy */
 	IMSG_STANZA_IN,			/* a stanza from a partner */
-	IMSG_STANZA_OUT,		/* a stanza to a partner */
+	IMSG_STANZA_OUT,		/* u32 report + a stanza to a partner */
+	IMSG_STANZA_SENT,		/* u32 report, condition ("" = sent) */
 	IMSG_CTL_SHOW_STREAMS,		/* policy -> each tls */
 	IMSG_CTL_STREAM,		/* tls -> policy -> xmppgwctl */
+
+	/* policy <-> sip */
+	IMSG_SIP_SEND,			/* u32 id + stanza: send as MESSAGE */
+	IMSG_SIP_RESULT,		/* u32 id, u32 code, reason */
+	IMSG_SIP_MESSAGE_IN,		/* sip -> policy: u32 id + stanza */
+	IMSG_SIP_ANSWER,		/* policy -> sip: u32 id, u32 code */
 
 	IMSG_MAX
 };

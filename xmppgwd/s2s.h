@@ -92,6 +92,7 @@ struct db_verify {
 struct queued {
 	TAILQ_ENTRY(queued)	 entry;
 	struct xml_elem		*stanza;
+	uint32_t		 report;	/* tell policy the fate; 0 no */
 };
 
 struct conn {
@@ -174,6 +175,7 @@ void		 s2s_ask_key(struct conn *, const char *, const char *,
 void		 s2s_ask_check(struct conn *, const char *, const char *,
 		    const char *, const char *);
 void		 s2s_to_policy(struct conn *, const struct xml_elem *);
+void		 s2s_report(uint32_t, const char *);
 
 /* stream.c */
 struct xml_stream *stream_xml_new(struct conn *, const struct xml_limits *);
@@ -185,7 +187,7 @@ void		 stream_input(struct conn *, const char *, size_t);
 void		 stream_db_key(struct conn *, const char *);
 void		 stream_db_checked(struct conn *, const char *, const char *,
 		    const char *, int);
-void		 stream_deliver(struct stanza *);
+void		 stream_deliver(struct stanza *, uint32_t);
 void		 stream_conn_gone(struct conn *);
 void		 stream_bounce_queue(struct conn *, const char *,
 		    const char *);

@@ -1071,6 +1071,8 @@ stream_out_ready(struct conn *c)
 		TAILQ_REMOVE(&c->queue, q, entry);
 		c->nqueued--;
 		conn_write_elem(c, q->stanza);
+		if (q->report)
+			s2s_report(q->report, "");
 		xml_free(q->stanza);
 		free(q);
 	}
@@ -1110,6 +1112,13 @@ stream_bounce_queue(struct conn *c, const char *cond, const char *text)
 	while ((q = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, q, entry);
 		c->nqueued--;
+		if (q->report) {
+			/* its sender is on the SIP side: policy answers it */
+			s2s_report(q->report, cond);
+			xml_free(q->stanza);
+			free(q);
+			continue;
+		}
 		if (stanza_from_xml(&s, q->stanza) == 0 &&
 		    strcmp(s.type, "error") != 0 &&
 		    stanza_make_error(&s, cond, NULL, text) == 0) {
@@ -1158,7 +1167,7 @@ stream_conn_gone(struct conn *c)
 
 /* A stanza from policy to a partner: send, or queue until the stream is up. */
 void
-stream_deliver(struct stanza *s)
+stream_deliver(struct stanza *s, uint32_t report)
 {
 	char			 fd[XGW_NAME_MAX], td[XGW_NAME_MAX];
 	struct xgw_partner	*p;
@@ -1172,6 +1181,8 @@ stream_deliver(struct stanza *s)
 	    (p = partner_find(proc_conf, td)) == NULL) {
 		log_warnx("%s: stanza from %s to %s not routable", __func__,
 		    s->from, s->to);
+		if (report)
+			s2s_report(report, "remote-server-not-found");
 		return;
 	}
 	if ((e = stanza_to_xml(s)) == NULL)
@@ -1181,11 +1192,14 @@ stream_deliver(struct stanza *s)
 	if (c->state == CS_OPEN && c->auth != AUTH_NONE) {
 		conn_write_elem(c, e);
 		xml_free(e);
+		if (report)
+			s2s_report(report, "");
 		return;
 	}
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		fatal("%s: calloc", __func__);
 	q->stanza = e;
+	q->report = report;
 	TAILQ_INSERT_TAIL(&c->queue, q, entry);
 	if (++c->nqueued > S2S_QUEUE_MAX) {
 		/* the oldest goes back to its sender */

@@ -924,7 +924,7 @@ s2s_to_policy(struct conn *c, const struct xml_elem *e)
 		if (strcmp(s.type, "error") != 0 &&
 		    stanza_make_error(&s, "internal-server-error", NULL,
 		    "the gateway is restarting a process") == 0)
-			stream_deliver(&s);
+			stream_deliver(&s, 0);
 		stanza_clear(&s);
 		return;
 	}
@@ -933,16 +933,34 @@ s2s_to_policy(struct conn *c, const struct xml_elem *e)
 	stanza_clear(&s);
 }
 
+/* the fate of a stanza policy asked about: "" written, or a condition */
+void
+s2s_report(uint32_t report, const char *cond)
+{
+	struct imsgev	*iev;
+	struct ibuf	*b;
+
+	if ((iev = proc_peer(PROC_POLICY, 0)) == NULL)
+		return;		/* policy restarted and answered it */
+	if ((b = imsg_create(&iev->ibuf, IMSG_STANZA_SENT, 0, 0, 64)) == NULL ||
+	    imsg_add_u32(b, report) == -1 || imsg_add_string(b, cond) == -1)
+		fatal("%s: imsg", __func__);
+	imsg_close(&iev->ibuf, b);
+	imsgev_add(iev);
+}
+
 static void
 s2s_stanza_out(struct imsg *imsg)
 {
 	struct imsg_cursor	 cur;
 	struct stanza		 s;
+	uint32_t		 report;
 
 	imsg_cursor(imsg, &cur);
-	if (stanza_decode(&cur, &s) == -1 || imsg_cursor_end(&cur) == -1)
+	if (imsg_read_u32(&cur, &report) == -1 ||
+	    stanza_decode(&cur, &s) == -1 || imsg_cursor_end(&cur) == -1)
 		imsg_fatal_size(imsg, __func__);
-	stream_deliver(&s);
+	stream_deliver(&s, report);
 	stanza_clear(&s);
 }
 

@@ -1,0 +1,202 @@
+#! /usr/bin/atf-sh
+# The SIP relay between a Prosody user and the enterprise SIP proxy,
+# played by SIPp.  Each case runs dnsmasq, Prosody (partner.test on
+# 127.0.0.10), xmppgwd (gw.test on 127.0.0.20) and SIPp (the proxy, on
+# 127.0.0.30) in its own network namespace.
+
+. "$(atf_get_srcdir)/../lib/common.sh"
+. "$(atf_get_srcdir)/../lib/peers.sh"
+. "$(atf_get_srcdir)/../lib/sipp.sh"
+
+GW=127.0.0.20
+PA=127.0.0.10
+PROXY=127.0.0.30
+
+# setup [UAS-SCENARIO]: everything, with SIPp answering MESSAGEs first
+setup() {
+	ensure_user
+	netns_create
+	make_certs gw.test partner.test
+	dns_start gw.test=$GW partner.test=$PA
+	prosody_start p partner.test $PA
+	prosody_register p alice partner.test pw
+	prosody_register p carol partner.test pw
+	[ -n "${1:-}" ] && sipp_uas_start uas "$1" $PROXY 5060
+	cat > xmppgwd.conf <<CONF
+chroot "$PWD/empty"
+state directory "$PWD/state"
+socket "$PWD/ctl.sock"
+ca file "certs/ca.crt"
+dialback secret file "certs/dialback.secret"
+resolver 127.0.0.2
+resolver option "local-zone:" "test. transparent"
+listen on $GW port 5269
+domain "gw.test" {
+	certificate "certs/gw.test.crt"
+	key "certs/gw.test.key"
+}
+sip {
+	proxy "$PROXY" port 5060 tcp
+	listen on $GW port 5060 tcp
+	trusted $PROXY
+}
+partner "partner.test" {
+	type federated
+	tls required
+	sasl optional
+	dialback yes
+}
+partner "other.test" {
+	tls required
+	sasl required
+	dialback no
+}
+CONF
+	xgwd_start "$PWD/xmppgwd.conf"
+	if [ -n "${1:-}" ]; then
+		wait_for 10 grep -q "sip: connected to the proxy" xmppgwd.log ||
+		    atf_fail "no connection to the proxy: $(oneline "$(tail -n 5 xmppgwd.log)")"
+	fi
+}
+
+# alice_sends BODY WAIT: alice@partner.test messages bob@gw.test; the
+# error she gets back (or "noerror") is in client.out
+alice_sends() {
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body "$1" --wait-error "$2" \
+	    > client.out 2> client.err
+	return 0
+}
+
+expect_error() {
+	alice_sends "hello" "$2"
+	grep -q "^error [a-z]* $1" client.out ||
+	    atf_fail "expected $1, got: $(oneline "$(cat client.out client.err)")"
+}
+
+atf_test_case xmpp_message_becomes_sip_message cleanup
+xmpp_message_becomes_sip_message_head() {
+	atf_set descr "a Prosody user's message reaches SIPp as a MESSAGE with the mapped From, To, Content-Type and body; 200 sends no error back"
+	atf_set require.user root
+}
+xmpp_message_becomes_sip_message_body() {
+	setup uas_200
+	alice_sends "hello over SIP" 5
+	grep -q "^noerror" client.out ||
+	    atf_fail "an error came back: $(oneline "$(cat client.out client.err)")"
+	sipp_wait_requests uas 1 10 || atf_fail "SIPp received nothing"
+	sipp_last_request uas > req.txt
+	atf_check -o inline:"MESSAGE sip:bob@gw.test SIP/2.0\n" sh -c "head -n 1 req.txt | tr -d '\r'"
+	grep -q "^From: <sip:alice@partner.test;gr=[^>]*>;tag=" req.txt ||
+	    atf_fail "From: $(oneline "$(grep -i '^From' req.txt)")"
+	grep -q "^To: <sip:bob@gw.test>" req.txt || atf_fail "To: $(oneline "$(grep -i '^To' req.txt)")"
+	grep -q "^Content-Type: text/plain" req.txt || atf_fail "no text/plain"
+	body=$(sipp_last_request uas | sipp_body)
+	[ "$body" = "hello over SIP" ] || atf_fail "body: '$body'"
+	gw_log() { grep -q "$1" xmppgwd.log || atf_fail "log lacks $1"; }
+	wait_for 5 grep -q "delivered to SIP (200)" xmppgwd.log ||
+	    atf_fail "no delivery line"
+}
+xmpp_message_becomes_sip_message_cleanup() { netns_destroy; }
+
+atf_test_case sip_404_becomes_item_not_found cleanup
+sip_404_becomes_item_not_found_head() { atf_set descr "SIP 404 comes back to the XMPP sender as item-not-found"; atf_set require.user root; }
+sip_404_becomes_item_not_found_body() { setup uas_404; expect_error item-not-found 15; }
+sip_404_becomes_item_not_found_cleanup() { netns_destroy; }
+
+atf_test_case sip_480_becomes_recipient_unavailable cleanup
+sip_480_becomes_recipient_unavailable_head() { atf_set descr "SIP 480 comes back as recipient-unavailable"; atf_set require.user root; }
+sip_480_becomes_recipient_unavailable_body() { setup uas_480; expect_error recipient-unavailable 15; }
+sip_480_becomes_recipient_unavailable_cleanup() { netns_destroy; }
+
+atf_test_case sip_503_becomes_service_unavailable cleanup
+sip_503_becomes_service_unavailable_head() { atf_set descr "SIP 503 comes back as service-unavailable with the SIP reason"; atf_set require.user root; }
+sip_503_becomes_service_unavailable_body() {
+	setup uas_503
+	expect_error service-unavailable 15
+	grep -q "SIP 503" client.out || atf_fail "no SIP reason in the text: $(oneline "$(cat client.out)")"
+}
+sip_503_becomes_service_unavailable_cleanup() { netns_destroy; }
+
+atf_test_case sip_no_answer_becomes_timeout cleanup
+sip_no_answer_becomes_timeout_head() { atf_set descr "no SIP final response: timer F (32 s) gives remote-server-timeout"; atf_set require.user root; atf_set timeout 120; }
+sip_no_answer_becomes_timeout_body() { setup uas_noanswer; expect_error remote-server-timeout 60; }
+sip_no_answer_becomes_timeout_cleanup() { netns_destroy; }
+
+atf_test_case proxy_down_fails_fast cleanup
+proxy_down_fails_fast_head() { atf_set descr "while the proxy is unreachable, messages fail at once with service-unavailable"; atf_set require.user root; }
+proxy_down_fails_fast_body() {
+	setup
+	expect_error service-unavailable 10
+	grep -q "SIP proxy unreachable" client.out ||
+	    atf_fail "text: $(oneline "$(cat client.out)")"
+}
+proxy_down_fails_fast_cleanup() { netns_destroy; }
+
+atf_test_case sip_message_reaches_prosody_user cleanup
+sip_message_reaches_prosody_user_head() {
+	atf_set descr "SIPp's MESSAGE from a local user reaches a Prosody user with the right from and body; SIPp gets 200"
+	atf_set require.user root
+}
+sip_message_reaches_prosody_user_body() {
+	setup uas_200
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 1 --timeout 30
+	sipp_uac uac uac_expect_2xx $PROXY $GW:5060 \
+	    ruri=sip:carol@partner.test from=sip:dave@gw.test \
+	    to=sip:carol@partner.test "body=hello from SIP" timeout=20 ||
+	    atf_fail "SIPp did not get 2xx: $(oneline "$(tail -n 5 uac.out)")"
+	bg_wait carol || atf_fail "carol got nothing: $(oneline "$(cat carol.out carol.err)")"
+	grep -q "^message dave@gw.test hello from SIP" carol.out ||
+	    atf_fail "carol got: $(oneline "$(cat carol.out)")"
+}
+sip_message_reaches_prosody_user_cleanup() { netns_destroy; }
+
+atf_test_case sip_to_unknown_domain_404 cleanup
+sip_to_unknown_domain_404_head() { atf_set descr "a MESSAGE for a domain that is no partner gets 404"; atf_set require.user root; }
+sip_to_unknown_domain_404_body() {
+	setup uas_200
+	sipp_uac uac uac_expect_404 $PROXY $GW:5060 \
+	    ruri=sip:x@unknown.test from=sip:dave@gw.test to=sip:x@unknown.test ||
+	    atf_fail "no 404: $(oneline "$(tail -n 5 uac.out)")"
+}
+sip_to_unknown_domain_404_cleanup() { netns_destroy; }
+
+atf_test_case sip_to_unreachable_partner_fails cleanup
+sip_to_unreachable_partner_fails_head() { atf_set descr "a MESSAGE to a partner whose stream cannot come up gets the mapped failure (404)"; atf_set require.user root; }
+sip_to_unreachable_partner_fails_body() {
+	setup uas_200
+	sipp_uac uac uac_expect_404 $PROXY $GW:5060 \
+	    ruri=sip:x@other.test from=sip:dave@gw.test to=sip:x@other.test \
+	    timeout=30 || atf_fail "no 404: $(oneline "$(tail -n 5 uac.out)")"
+}
+sip_to_unreachable_partner_fails_cleanup() { netns_destroy; }
+
+atf_test_case sip_from_untrusted_403 cleanup
+sip_from_untrusted_403_head() { atf_set descr "SIP from an address that is not trusted gets 403 and nothing reaches XMPP"; atf_set require.user root; }
+sip_from_untrusted_403_body() {
+	setup uas_200
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 1 --timeout 5
+	sipp_uac uac uac_expect_403 127.0.0.31 $GW:5060 \
+	    ruri=sip:carol@partner.test from=sip:dave@gw.test \
+	    to=sip:carol@partner.test "body=spoofed" ||
+	    atf_fail "no 403: $(oneline "$(tail -n 5 uac.out)")"
+	bg_wait carol && atf_fail "carol received: $(oneline "$(cat carol.out)")"
+	grep -q "not trusted" xmppgwd.log || atf_fail "no log line"
+	return 0
+}
+sip_from_untrusted_403_cleanup() { netns_destroy; }
+
+atf_init_test_cases() {
+	atf_add_test_case xmpp_message_becomes_sip_message
+	atf_add_test_case sip_404_becomes_item_not_found
+	atf_add_test_case sip_480_becomes_recipient_unavailable
+	atf_add_test_case sip_503_becomes_service_unavailable
+	atf_add_test_case sip_no_answer_becomes_timeout
+	atf_add_test_case proxy_down_fails_fast
+	atf_add_test_case sip_message_reaches_prosody_user
+	atf_add_test_case sip_to_unknown_domain_404
+	atf_add_test_case sip_to_unreachable_partner_fails
+	atf_add_test_case sip_from_untrusted_403
+}

@@ -1,0 +1,49 @@
+/*
+ * Copyright (c) 2026 The xmppgwd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * SIP <-> XMPP mappings (RFC 7247, RFC 7572): addresses and errors.
+ * Pure: no sockets, no globals.
+ */
+
+#ifndef MAP_H
+#define MAP_H
+
+#include <stddef.h>
+
+/*
+ * "user@domain/resource" -> "sip:user@domain;gr=resource".  Characters
+ * the SIP user part cannot hold are %-escaped (RFC 3261 user ABNF); the
+ * resource is carried as the GRUU "gr" parameter, %-escaped likewise.
+ * XEP-0106 escapes in the localpart (\20, \40, ...) are unescaped first.
+ * A JID without localpart is refused.  0 or -1.
+ */
+int		 map_jid_to_sip(const char *, char *, size_t);
+/*
+ * "sip:user@domain;gr=res" (or sips:, or with other parameters, which
+ * are dropped; headers "?" refused) -> "user@domain/res", lower-casing
+ * the domain; %-escapes decoded; characters an XMPP localpart cannot
+ * hold (space " & ' / : < > @ \) are XEP-0106-escaped.  0 or -1.
+ */
+int		 map_sip_to_jid(const char *, char *, size_t);
+/* a SIP final response code -> RFC 6120 stanza error condition */
+const char	*map_sip_to_xmpp_error(int);
+/* an RFC 6120 stanza error condition -> SIP response code */
+int		 map_xmpp_error_to_sip(const char *);
+/* the reason phrase for a SIP status code ("Not Found") */
+const char	*map_sip_reason(int);
+
+#endif /* MAP_H */
