@@ -71,6 +71,20 @@ wait_for() {
 	return 0
 }
 
+# wait_alive NAME SECONDS CMD...: like wait_for, but give up as soon as
+# the daemon whose pid is in ./NAME.pid has exited
+wait_alive() {
+	_wn=$1 _wt=$2; shift 2
+	_wi=0
+	while ! "$@" >/dev/null 2>&1; do
+		kill -0 "$(cat "$_wn.pid")" 2>/dev/null || return 1
+		_wi=$((_wi + 1))
+		[ $_wi -gt $((_wt * 20)) ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
 # make_certs DOMAIN...: throwaway CA, certificates and secret in ./certs
 make_certs() {
 	sh "$(xgw_top)/regress/lib/mkcerts.sh" certs "$@" ||

@@ -29,20 +29,6 @@ socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()
 ' "$1" "$2"
 }
 
-# _peers_wait_ready NAME SECONDS CMD...: like wait_for, but give up as
-# soon as the daemon in NAME.pid has exited
-_peers_wait_ready() {
-	_n=$1 _t=$2; shift 2
-	_i=0
-	while ! "$@" >/dev/null 2>&1; do
-		kill -0 "$(cat "$_n.pid")" 2>/dev/null || return 1
-		_i=$((_i + 1))
-		[ $_i -gt $((_t * 20)) ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
-
 # _peers_traversable DIR: let the prosody user reach DIR (kyua makes
 # its work directories 0700 when running as root): add search
 # permission for others on each ancestor that lacks it
@@ -211,8 +197,8 @@ EOF
 	    --regid=prosody --init-groups -- prosody -F \
 	    --config "$_dir/prosody.cfg.lua" > "$_dir/stdout" 2>&1 &
 	echo $! > "$_name.pid"
-	if ! _peers_wait_ready "$_name" 15 port_accepts "$_addr" "$_s2sp" ||
-	    ! _peers_wait_ready "$_name" 5 port_accepts "$_addr" "$_c2sp"; then
+	if ! wait_alive "$_name" 15 port_accepts "$_addr" "$_s2sp" ||
+	    ! wait_alive "$_name" 5 port_accepts "$_addr" "$_c2sp"; then
 		atf_fail "prosody $_name did not come up: $(oneline "$(tail -n 15 "$_dir/stdout" "$_dir/prosody.log" 2>&1)")"
 	fi
 }
@@ -288,7 +274,7 @@ dns_start() {
 	nsenter --net="/run/netns/$(cat netns)" dnsmasq $_args \
 	    > dnsmasq.log 2>&1 &
 	echo $! > dnsmasq.pid
-	_peers_wait_ready dnsmasq 10 port_accepts 127.0.0.2 53 ||
+	wait_alive dnsmasq 10 port_accepts 127.0.0.2 53 ||
 	    atf_fail "dnsmasq did not come up: $(oneline "$(tail -n 5 dnsmasq.log)")"
 }
 
@@ -311,7 +297,7 @@ _bg_start() {
 	    "$(peers_lib)/$_py" --ready-file "$PWD/$_n.ready" "$@" \
 	    > "$_n.out" 2> "$_n.err" &
 	echo $! > "$_n.pid"
-	_peers_wait_ready "$_n" 20 test -f "$_n.ready" ||
+	wait_alive "$_n" 20 test -f "$_n.ready" ||
 	    atf_fail "$_py $_n did not get ready: $(oneline "$(cat "$_n.out" "$_n.err")")"
 }
 

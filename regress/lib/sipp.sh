@@ -68,20 +68,6 @@ _sipp_listening() {
 	netns_exec ss -Hltnp "src $2:$3" 2>/dev/null | grep -q "pid=$1,"
 }
 
-# _sipp_wait_ready NAME SECONDS CMD...: like wait_for, but give up as
-# soon as the process in NAME.pid has exited
-_sipp_wait_ready() {
-	_sn=$1 _st=$2; shift 2
-	_si=0
-	while ! "$@" >/dev/null 2>&1; do
-		kill -0 "$(cat "$_sn.pid")" 2>/dev/null || return 1
-		_si=$((_si + 1))
-		[ $_si -gt $((_st * 20)) ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
-
 # _sipp_tail NAME: the end of what sipp said, for atf_fail
 _sipp_tail() {
 	oneline "$(grep -v -e '^ *$' -e '^[-+| ]' "$1.out" 2>/dev/null |
@@ -121,7 +107,7 @@ sipp_uas_start() {
 	    -trace_err -error_file "$PWD/$_sn.err" "$@" \
 	    > "$_sn.out" 2>&1 < /dev/null &
 	echo $! > "$_sn.pid"
-	_sipp_wait_ready "$_sn" 10 _sipp_listening $! "$_sa" "$_sp" ||
+	wait_alive "$_sn" 10 _sipp_listening $! "$_sa" "$_sp" ||
 	    atf_fail "sipp UAS $_sn did not come up on $_sa:$_sp: $(_sipp_tail "$_sn")"
 }
 
