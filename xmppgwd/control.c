@@ -41,7 +41,7 @@ struct ctl_conn {
 	struct imsgev		 iev;
 	uint32_t		 id;
 	uid_t			 uid;
-	unsigned int		 waiting;	/* tls answers to come */
+	uint32_t		 waiting;	/* tls instances to answer */
 };
 
 static TAILQ_HEAD(, ctl_conn) ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
@@ -274,25 +274,41 @@ control_show_streams(struct ctl_conn *c)
 	for (i = 0; i < proc_prefork; i++)
 		if (proc_compose(PROC_TLS, i, IMSG_CTL_SHOW_STREAMS, c->id, -1,
 		    NULL, 0) != -1)
-			c->waiting++;
+			c->waiting |= 1U << i;
 	if (c->waiting == 0)
 		imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
 }
 
 int
-control_streams_relay(struct imsg *imsg)
+control_streams_relay(struct imsg *imsg, unsigned int instance)
 {
 	struct ctl_conn	*c;
 
 	TAILQ_FOREACH(c, &ctl_conns, entry)
 		if (c->id == imsg_get_id(imsg))
 			break;
-	if (c == NULL || c->waiting == 0)
+	if (c == NULL || (c->waiting & (1U << instance)) == 0)
 		return (0);
 	if (imsg_get_type(imsg) == IMSG_CTL_END) {
-		if (--c->waiting == 0)
+		c->waiting &= ~(1U << instance);
+		if (c->waiting == 0)
 			imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
 		return (0);
 	}
 	return (control_relay(imsg));
+}
+
+/* a tls process died: it will not answer */
+void
+control_streams_gone(unsigned int instance)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &ctl_conns, entry) {
+		if ((c->waiting & (1U << instance)) == 0)
+			continue;
+		c->waiting &= ~(1U << instance);
+		if (c->waiting == 0)
+			imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
+	}
 }

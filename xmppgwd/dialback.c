@@ -35,9 +35,12 @@
 #define DB_ID_MAX	(128 + 1)	/* S2S_ID_MAX in s2s.h, + NUL */
 
 struct dns_req {
+	TAILQ_ENTRY(dns_req)	 entry;
 	unsigned int		 instance;	/* the tls process asking */
 	uint32_t		 peerid;	/* its connection */
 };
+
+static TAILQ_HEAD(, dns_req) db_reqs = TAILQ_HEAD_INITIALIZER(db_reqs);
 
 static struct dns_ctx	*db_dns;
 static char		 db_dns_why[256];
@@ -49,6 +52,8 @@ static void	dialback_key_req(struct imsgev *, struct imsg *);
 static void	dialback_check_req(struct imsgev *, struct imsg *);
 static void	dialback_dns_req(struct imsgev *, struct imsg *);
 static void	dialback_dns_done(void *, const char *,
+		    const struct sockaddr_storage *, size_t);
+static void	dialback_dns_reply(unsigned int, uint32_t, const char *,
 		    const struct sockaddr_storage *, size_t);
 
 const struct proc_role dialback_role = {
@@ -68,6 +73,15 @@ dialback_init(void)
 static void
 dialback_configure(struct xgw_config *old, struct xgw_config *new)
 {
+	struct dns_req	*r;
+
+	/* dns_free() cancels without callbacks: answer what is pending */
+	while ((r = TAILQ_FIRST(&db_reqs)) != NULL) {
+		TAILQ_REMOVE(&db_reqs, r, entry);
+		dialback_dns_reply(r->instance, r->peerid,
+		    "the resolver was reconfigured; try again", NULL, 0);
+		free(r);
+	}
 	if (db_dns != NULL)
 		dns_free(db_dns);
 	if ((db_dns = dns_new(new, db_dns_why, sizeof(db_dns_why))) == NULL)
@@ -167,12 +181,15 @@ dialback_dns_reply(unsigned int instance, uint32_t peerid, const char *err,
 	struct imsgev	*iev;
 	struct ibuf	*b;
 	size_t		 i;
+	char		 msg[1024];
 
 	if ((iev = proc_peer(PROC_TLS, instance)) == NULL)
 		return;		/* it restarted; the connection is gone */
+	/* the reader's buffer is 1024 bytes: a long list of names is cut */
+	(void)strlcpy(msg, err ? err : "", sizeof(msg));
 	if ((b = imsg_create(&iev->ibuf, IMSG_DNS_RESULT, peerid, 0,
-	    256 + n * sizeof(*addrs))) == NULL ||
-	    imsg_add_string(b, err ? err : "") == -1 ||
+	    sizeof(msg) + n * sizeof(*addrs))) == NULL ||
+	    imsg_add_string(b, msg) == -1 ||
 	    imsg_add_u32(b, n) == -1)
 		fatal("%s: imsg", __func__);
 	for (i = 0; i < n; i++)
@@ -208,8 +225,10 @@ dialback_dns_req(struct imsgev *iev, struct imsg *imsg)
 		fatal("%s: calloc", __func__);
 	r->instance = iev->instance;
 	r->peerid = imsg_get_id(imsg);
+	TAILQ_INSERT_TAIL(&db_reqs, r, entry);
 	if (dns_s2s_lookup(db_dns, domain, proxy, port, dialback_dns_done, r)
 	    == -1) {
+		TAILQ_REMOVE(&db_reqs, r, entry);
 		free(r);
 		dialback_dns_reply(iev->instance, imsg_get_id(imsg),
 		    "the DNS query could not be started", NULL, 0);
@@ -222,6 +241,7 @@ dialback_dns_done(void *arg, const char *err,
 {
 	struct dns_req	*r = arg;
 
+	TAILQ_REMOVE(&db_reqs, r, entry);
 	dialback_dns_reply(r->instance, r->peerid, err, addrs, n);
 	free(r);
 }

@@ -117,7 +117,7 @@ policy_dispatch(struct imsgev *iev, struct imsg *imsg)
 			return (0);
 		case IMSG_CTL_STREAM:
 		case IMSG_CTL_END:
-			return (control_streams_relay(imsg));
+			return (control_streams_relay(imsg, iev->instance));
 		default:
 			return (-1);
 		}
@@ -244,6 +244,7 @@ policy_peer_down(enum privsep_procid id, unsigned int instance)
 
 	log_debug("%s: %s[%u]", __func__, proc_title(id), instance);
 	if (id == PROC_TLS) {
+		control_streams_gone(instance);
 		/* what that tls process had queued for SIP senders */
 		TAILQ_FOREACH_SAFE(r, &relays, entry, tr) {
 			if (r->instance != instance)

@@ -291,7 +291,8 @@ sip_down(const char *why)
 	struct timeval	 tv = { 0, 0 };
 	struct sip_txn	*t;
 
-	if (sp.state != SIP_DOWN || sp.backoff == 0)
+	/* once when it goes, not at every retry */
+	if (sp.state == SIP_UP || sp.backoff == 0)
 		log_warnx("sip: proxy %s unreachable: %s",
 		    config_sockaddr(&sp.proxy, (char [64]){ 0 }, 64), why);
 	if (sp.fd != -1) {
@@ -781,10 +782,13 @@ sip_peer_read(int fd, short event, void *arg)
 		if (r == -1) {
 			/* no framing left to answer in: say it and close */
 			log_info("sip: from %s: %s", pe->addr, err);
-			xbuf_printf(&pe->out, "SIP/2.0 %d %s\r\n"
+			/* best effort: the connection ends either way */
+			snprintf(buf, sizeof(buf), "SIP/2.0 %d %s\r\n"
 			    "Content-Length: 0\r\n\r\n", code,
 			    map_sip_reason(code));
-			sip_peer_write(pe->fd, 0, pe);
+			if (write(pe->fd, buf, strlen(buf)) == -1)
+				log_debug("sip: %s: %s", pe->addr,
+				    strerror(errno));
 			sip_peer_close(pe);
 			return;
 		}

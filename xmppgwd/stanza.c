@@ -231,6 +231,10 @@ stanza_make_error(struct stanza *s, const char *cond, const char *type,
 	(void)strlcpy(s->err_type, type, sizeof(s->err_type));
 	free(s->err_text);
 	s->err_text = NULL;
+	/* the payload is not sent back: the error stays small */
+	free(s->body);
+	free(s->subject);
+	s->body = s->subject = NULL;
 	if (text != NULL && (s->err_text = strdup(text)) == NULL)
 		return (-1);
 	s->ping = 0;

@@ -60,6 +60,7 @@ static void	stream_db_error(struct conn *, const char *, const char *,
 static int	stream_cert_proves(struct conn *, const char *, char *,
 		    size_t);
 static void	stream_new_id(struct conn *);
+static int	stream_token_ok(const char *, size_t, size_t);
 static void	stream_restart(struct conn *);
 static void	stream_write_header(struct conn *);
 
@@ -100,6 +101,27 @@ stream_state_name(struct conn *c)
 	    !TAILQ_EMPTY(&c->pairs))
 		return ("dialback");
 	return (names[c->state]);
+}
+
+/*
+ * Dialback keys and stream ids are written back into other streams: only
+ * characters that need no escaping are accepted (hex, base64, UUIDs).
+ */
+static int
+stream_token_ok(const char *t, size_t len, size_t max)
+{
+	size_t	 i;
+
+	if (t == NULL || len == 0 || len > max)
+		return (0);
+	for (i = 0; i < len; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') ||
+		    (t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= '0' && t[i] <= '9') || t[i] == '+' ||
+		    t[i] == '/' || t[i] == '=' || t[i] == '-' ||
+		    t[i] == '_' || t[i] == '.'))
+			return (0);
+	return (1);
 }
 
 static void
@@ -337,6 +359,16 @@ stream_in_header(struct conn *c, struct xml_elem *hdr)
 	    i++)
 		lfrom[i] = tolower((unsigned char)from[i]);
 	lfrom[from ? i : 0] = '\0';
+	/* both are echoed in our header: nothing but domain names */
+	if (lfrom[0] != '\0' && !domain_name_valid(lfrom)) {
+		(void)strlcpy(c->local, TAILQ_FIRST(&proc_conf->domains)->name,
+		    sizeof(c->local));
+		c->remote[0] = '\0';
+		stream_new_id(c);
+		stream_write_header(c);
+		conn_stream_error(c, "invalid-from", "not a domain name");
+		return;
+	}
 
 	/* the header must be answered with ours before any error */
 	if (!c->restarted) {
@@ -588,6 +620,12 @@ stream_in_db_result(struct conn *c, struct xml_elem *e)
 		    "dialback request without from, to or key");
 		return;
 	}
+	if (!stream_token_ok(e->text, e->textlen, DIALBACK_KEY_LEN * 4) ||
+	    !domain_name_valid(from) || !domain_name_valid(to)) {
+		conn_stream_error(c, "not-acceptable", "malformed dialback "
+		    "request");
+		return;
+	}
 	if (c->partner == NULL) {
 		/* a header without 'from': this request names the peer */
 		if ((c->partner = partner_find(proc_conf, from)) == NULL) {
@@ -671,8 +709,8 @@ stream_in_db_result(struct conn *c, struct xml_elem *e)
 	if ((o = conn_out_find(to, from)) == NULL)
 		o = conn_out_new(to, from, p);
 	TAILQ_INSERT_TAIL(&o->verifies, v, entry);
-	if (o->state == CS_OPEN || (o->state == CS_SASL) ||
-	    (o->state == CS_DIALBACK))
+	/* not during SASL: the restart after <success/> discards input */
+	if (o->state == CS_OPEN || o->state == CS_DIALBACK)
 		stream_out_verifies(o);
 	else if (o->state == CS_CLOSING)
 		conn_close(o, "cannot verify: the stream could not start");
@@ -697,6 +735,13 @@ stream_in_db_verify(struct conn *c, struct xml_elem *e)
 	    strlen(id) > S2S_ID_MAX) {
 		conn_stream_error(c, "improper-addressing",
 		    "dialback verification without from, to, id or key");
+		return;
+	}
+	if (!stream_token_ok(e->text, e->textlen, sizeof(key) - 1) ||
+	    !stream_token_ok(id, strlen(id), S2S_ID_MAX) ||
+	    !domain_name_valid(from) || !domain_name_valid(to)) {
+		conn_stream_error(c, "not-acceptable", "malformed dialback "
+		    "verification");
 		return;
 	}
 	if (!domain_is_local(proc_conf, to)) {
@@ -791,7 +836,7 @@ stream_out_header(struct conn *c, struct xml_elem *hdr)
 {
 	const char	*id = xml_attr_get(hdr, "id");
 
-	if (id == NULL || id[0] == '\0' || strlen(id) > S2S_ID_MAX) {
+	if (id == NULL || !stream_token_ok(id, strlen(id), S2S_ID_MAX)) {
 		stream_fail(c, "remote-server-not-found",
 		    "the stream header from %s has no usable id", c->remote);
 		return;
@@ -801,6 +846,12 @@ stream_out_header(struct conn *c, struct xml_elem *hdr)
 	c->state = CS_FEATURES;
 	if (c->legacy) {
 		/* no features will come: dialback is all there is */
+		if (!c->tls_done && c->partner->tls == NEG_REQUIRED) {
+			stream_fail(c, "remote-server-not-found", "refusing %s: "
+			    "tls required, and it speaks no XMPP 1.0",
+			    c->remote);
+			return;
+		}
 		stream_out_verifies(c);
 		stream_out_authenticate(c);
 	}

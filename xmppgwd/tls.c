@@ -177,6 +177,26 @@ s2s_configure(struct xgw_config *old, struct xgw_config *new)
 
 	/* streams the new configuration no longer allows end here */
 	TAILQ_FOREACH_SAFE(c, &s2s.conns, entry, tc) {
+		struct db_pair	*p, *tp;
+		int		 dropped = 0, left = 0;
+
+		TAILQ_FOREACH_SAFE(p, &c->pairs, entry, tp) {
+			struct xgw_partner *pp = partner_find(new, p->remote);
+
+			if (pp != NULL && pp->dialback &&
+			    domain_is_local(new, p->local)) {
+				left++;
+				continue;
+			}
+			TAILQ_REMOVE(&c->pairs, p, entry);
+			free(p);
+			dropped++;
+		}
+		if (dropped && !left && c->auth != AUTH_SASL) {
+			conn_stream_error(c, "policy-violation",
+			    "no longer a partner of this gateway");
+			continue;
+		}
 		if (c->partner == NULL)
 			continue;
 		if ((c->partner = partner_find(new, c->remote)) == NULL ||
@@ -680,7 +700,8 @@ conn_read(int fd, short event, void *arg)
 		c->lastread = time(NULL);
 		c->inbytes += n;
 		stream_input(c, buf, n);
-		if (c->tls == NULL)
+		/* a handshake may have started: it reads for itself */
+		if (c->tls == NULL || c->state == CS_HANDSHAKE)
 			return;
 	}
 }
@@ -837,7 +858,7 @@ s2s_dns_result(struct imsg *imsg)
 {
 	struct imsg_cursor	 cur;
 	struct conn		*c;
-	char			 err[256];
+	char			 err[1024];
 	uint32_t		 n, i;
 
 	imsg_cursor(imsg, &cur);
@@ -912,8 +933,9 @@ s2s_to_policy(struct conn *c, const struct xml_elem *e)
 	struct ibuf	*b;
 
 	if (stanza_from_xml(&s, e) == -1) {
-		log_info("conn %u from %s: stanza not understood, dropped "
-		    "with an error", c->id, c->remote);
+		/* an attribute too long to carry: refused, not dropped */
+		conn_stream_error(c, "policy-violation",
+		    "stanza attributes too long");
 		return;
 	}
 	if ((iev = proc_peer(PROC_POLICY, 0)) == NULL ||

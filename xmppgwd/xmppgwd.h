@@ -324,7 +324,8 @@ void		 imsg_fatal_size(struct imsg *, const char *);
 /* control.c, in the policy process */
 void		 control_listen(int);
 int		 control_relay(struct imsg *);
-int		 control_streams_relay(struct imsg *);
+int		 control_streams_relay(struct imsg *, unsigned int);
+void		 control_streams_gone(unsigned int);
 
 /* sandbox.c */
 void		 sandbox_drop(const char *, uid_t, gid_t);

@@ -681,6 +681,25 @@ multiplexed_pairs_and_certificate_shortcut_body() {
 }
 multiplexed_pairs_and_certificate_shortcut_cleanup() { netns_destroy; }
 
+atf_test_case dialback_key_cannot_inject_xml cleanup
+dialback_key_cannot_inject_xml_head() {
+	atf_set descr "a dialback key carrying escaped markup is refused before it can be written into another stream"
+	atf_set require.user root
+}
+dialback_key_cannot_inject_xml_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send <db:result from='partner.test' to='gw.test'>&lt;/db:verify>&lt;message from='ceo@gw.test' to='x@partner.test'/></db:result>" \
+	    "expect <not-acceptable" "expect-eof" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+	grep -q "_xmpp-server._tcp.partner.test" dnsmasq.log &&
+	    atf_fail "the request went on to a verification"
+	return 0
+}
+dialback_key_cannot_inject_xml_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
@@ -713,4 +732,5 @@ atf_init_test_cases() {
 	atf_add_test_case keepalive_whitespace_sent
 	atf_add_test_case connection_limit_enforced
 	atf_add_test_case multiplexed_pairs_and_certificate_shortcut
+	atf_add_test_case dialback_key_cannot_inject_xml
 }

@@ -188,6 +188,18 @@ sip_from_untrusted_403_body() {
 }
 sip_from_untrusted_403_cleanup() { netns_destroy; }
 
+atf_test_case sip_duplicate_from_400 cleanup
+sip_duplicate_from_400_head() { atf_set descr "a SIP request with two From headers (compact and long) gets 400 and the connection ends; the daemon stays"; atf_set require.user root; }
+sip_duplicate_from_400_body() {
+	setup uas_200
+	req="MESSAGE sip:carol@partner.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKa\r\nFrom: <sip:dave@gw.test>;tag=1\r\nf: <sip:ceo@gw.test>;tag=2\r\nTo: <sip:carol@partner.test>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"
+	hex=$(printf "$req" | od -An -tx1 | tr -d ' \n')
+	rawpeer --connect $GW 5060 "send-hex $hex" "expect ^SIP/2.0 400" \
+	    "expect-eof" > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	atf_check -o match:"^sip +[0-9]+ +[0-9:]+ +0$" "$(XGWCTL)" -s "$PWD/ctl.sock" status
+}
+sip_duplicate_from_400_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
 	atf_add_test_case sip_404_becomes_item_not_found
@@ -199,4 +211,5 @@ atf_init_test_cases() {
 	atf_add_test_case sip_to_unknown_domain_404
 	atf_add_test_case sip_to_unreachable_partner_fails
 	atf_add_test_case sip_from_untrusted_403
+	atf_add_test_case sip_duplicate_from_400
 }
