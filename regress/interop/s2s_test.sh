@@ -90,6 +90,19 @@ check_auth() {
 	    atf_fail "$1 stream authentication: expected '$2', got '$_got'"
 }
 
+# expect_refused LOG-ERE: alice's message to bob@gw.test never reaches
+# the gateway's policy (the stream is refused): she gets an error other
+# than policy's service-unavailable, and the log names the rule
+expect_refused() {
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
+	grep -q "^error " client.out ||
+	    atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
+	grep -q "service-unavailable" client.out &&
+	    atf_fail "the message went through"
+	gw_log_has "$1"
+}
+
 gw_log_has() {
 	wait_for 10 grep -q -E "$1" xmppgwd.log ||
 	    atf_fail "xmppgwd log lacks /$1/: $(oneline "$(tail -n 8 xmppgwd.log)")"
@@ -172,11 +185,7 @@ tls_required_refuses_plaintext_peer_body() {
 	setup "tls required
 	sasl optional
 	dialback yes" tls=off require_encryption=false
-	xmppclient send --jid alice@partner.test --password pw --server $PA \
-	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
-	grep -q "^error " client.out || atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
-	grep -q "service-unavailable" client.out && atf_fail "the message went through"
-	gw_log_has "refused: partner partner.test has tls required"
+	expect_refused "refused: partner partner.test has tls required"
 	check_auth in ""
 }
 tls_required_refuses_plaintext_peer_cleanup() { netns_destroy; }
@@ -190,11 +199,7 @@ dialback_no_refuses_untrusted_certificate_body() {
 	setup "tls required
 	sasl optional
 	dialback no" cert=selfsigned
-	xmppclient send --jid alice@partner.test --password pw --server $PA \
-	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
-	grep -q "^error " client.out || atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
-	grep -q "service-unavailable" client.out && atf_fail "the message went through"
-	gw_log_has "refusing partner.test: dialback no, and the certificate does not authenticate it"
+	expect_refused "refusing partner.test: dialback no, and the certificate does not authenticate it"
 }
 dialback_no_refuses_untrusted_certificate_cleanup() { netns_destroy; }
 
@@ -207,11 +212,7 @@ sasl_required_refuses_untrusted_certificate_body() {
 	setup "tls required
 	sasl required
 	dialback yes" cert=selfsigned
-	xmppclient send --jid alice@partner.test --password pw --server $PA \
-	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
-	grep -q "^error " client.out || atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
-	grep -q "service-unavailable" client.out && atf_fail "the message went through"
-	gw_log_has "sasl required"
+	expect_refused "sasl required"
 }
 sasl_required_refuses_untrusted_certificate_cleanup() { netns_destroy; }
 
@@ -230,10 +231,7 @@ non_partner_refused_body() {
 	gw_conf "tls required" 'partner "other.test" { tls required sasl required dialback no }'
 	sed -i 's/^partner "partner.test"/partner "somebody.test"/' xmppgwd.conf
 	xgwd_start "$PWD/xmppgwd.conf"
-	xmppclient send --jid alice@partner.test --password pw --server $PA \
-	    --to bob@gw.test --body "hello" --wait-error 30 > client.out 2>&1
-	grep -q "^error " client.out || atf_fail "no error for the sender: $(oneline "$(cat client.out)")"
-	gw_log_has "partner.test is not a configured partner"
+	expect_refused "partner.test is not a configured partner"
 	grep -q "_xmpp-server._tcp.partner.test" dnsmasq.log &&
 	    atf_fail "the gateway looked up the non-partner"
 	check_auth out ""
