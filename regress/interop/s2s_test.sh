@@ -13,15 +13,8 @@ PA=127.0.0.10
 # gw_conf PARTNER-SETTINGS [EXTRA]: xmppgwd.conf serving gw.test with
 # partner.test configured with PARTNER-SETTINGS
 gw_conf() {
-	cat > xmppgwd.conf <<CONF
-chroot "$PWD/empty"
-state directory "$PWD/state"
-socket "$PWD/ctl.sock"
-ca file "certs/ca.crt"
-dialback secret file "certs/dialback.secret"
-resolver 127.0.0.2
-resolver option "local-zone:" "test. transparent"
-listen on $GW port 5269
+	gw_conf_head $GW > xmppgwd.conf
+	cat >> xmppgwd.conf <<CONF
 domain "gw.test" {
 	certificate "certs/gw.test.crt"
 	key "certs/gw.test.key"

@@ -22,15 +22,8 @@ setup() {
 	prosody_register p alice partner.test pw
 	prosody_register p carol partner.test pw
 	[ -n "${1:-}" ] && sipp_uas_start uas "$1" $PROXY 5060
-	cat > xmppgwd.conf <<CONF
-chroot "$PWD/empty"
-state directory "$PWD/state"
-socket "$PWD/ctl.sock"
-ca file "certs/ca.crt"
-dialback secret file "certs/dialback.secret"
-resolver 127.0.0.2
-resolver option "local-zone:" "test. transparent"
-listen on $GW port 5269
+	gw_conf_head $GW > xmppgwd.conf
+	cat >> xmppgwd.conf <<CONF
 domain "gw.test" {
 	certificate "certs/gw.test.crt"
 	key "certs/gw.test.key"

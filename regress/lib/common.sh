@@ -85,6 +85,37 @@ wait_alive() {
 	return 0
 }
 
+# stop_pid NAME: SIGTERM the process in ./NAME.pid, SIGKILL after 5 s,
+# and forget it
+stop_pid() {
+	[ -f "$1.pid" ] || return 0
+	_kp=$(cat "$1.pid")
+	kill -TERM "$_kp" 2>/dev/null
+	_ki=0
+	while kill -0 "$_kp" 2>/dev/null && [ $_ki -lt 100 ]; do
+		sleep 0.05; _ki=$((_ki + 1))
+	done
+	kill -KILL "$_kp" 2>/dev/null
+	wait "$_kp" 2>/dev/null
+	rm -f "$1.pid"
+}
+
+# gw_conf_head ADDRESS: the start of an xmppgwd.conf for the interop
+# tests: state in the work directory, the test CA and secret, the
+# namespace's dnsmasq as resolver, s2s on ADDRESS port 5269
+gw_conf_head() {
+	cat <<CONF
+chroot "$PWD/empty"
+state directory "$PWD/state"
+socket "$PWD/ctl.sock"
+ca file "certs/ca.crt"
+dialback secret file "certs/dialback.secret"
+resolver 127.0.0.2
+resolver option "local-zone:" "test. transparent"
+listen on $1 port 5269
+CONF
+}
+
 # make_certs DOMAIN...: throwaway CA, certificates and secret in ./certs
 make_certs() {
 	sh "$(xgw_top)/regress/lib/mkcerts.sh" certs "$@" ||

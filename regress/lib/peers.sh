@@ -212,18 +212,7 @@ prosody_register() {
 }
 
 # prosody_stop NAME: SIGTERM, wait (bounded) for it to exit
-prosody_stop() {
-	[ -f "$1.pid" ] || return 0
-	_p=$(cat "$1.pid")
-	kill -TERM "$_p" 2>/dev/null
-	_i=0
-	while kill -0 "$_p" 2>/dev/null && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-	kill -KILL "$_p" 2>/dev/null
-	wait "$_p" 2>/dev/null
-	rm -f "$1.pid"
-}
+prosody_stop() { stop_pid "$1"; }
 
 # prosody_log NAME: the log's path
 prosody_log() { echo "$PWD/$1/prosody.log"; }

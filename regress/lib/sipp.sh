@@ -112,18 +112,7 @@ sipp_uas_start() {
 }
 
 # sipp_uas_stop NAME: SIGTERM (SIGKILL after 5 s), wait for it
-sipp_uas_stop() {
-	[ -f "$1.pid" ] || return 0
-	_sp=$(cat "$1.pid")
-	kill -TERM "$_sp" 2>/dev/null
-	_si=0
-	while kill -0 "$_sp" 2>/dev/null && [ $_si -lt 100 ]; do
-		sleep 0.05; _si=$((_si + 1))
-	done
-	kill -KILL "$_sp" 2>/dev/null
-	wait "$_sp" 2>/dev/null
-	rm -f "$1.pid"
-}
+sipp_uas_stop() { stop_pid "$1"; }
 
 # sipp_uas_wait NAME: wait for a UAS (or sipp_uac_start) to exit by
 # itself (its calls= or timeout= reached) and return sipp's status:
