@@ -99,6 +99,13 @@ extern XML_Bool	XML_SetAllocTrackerActivationThreshold(XML_Parser,
 #define XML_HAVE(f)		((f) != NULL)
 #endif
 
+/*
+ * Reparse deferral (2.6.0) is backported to Debian 12's expat only
+ * from 2.5.0-1+deb12u2; an older one is used without it.
+ */
+extern XML_Bool	XML_SetReparseDeferralEnabled(XML_Parser, XML_Bool)
+		    __attribute__((__weak__));
+
 struct xml_frame {
 	struct xml_elem		*elem;
 	size_t			 textcap;	/* allocated for elem->text */
@@ -599,7 +606,8 @@ xml_parser_create(struct xml_stream *s)
 	if (XML_HAVE(XML_SetAllocTrackerActivationThreshold))
 		(void)XML_SetAllocTrackerActivationThreshold(p,
 		    XML_ACTIVATION);
-	(void)XML_SetReparseDeferralEnabled(p, XML_TRUE);
+	if (XML_SetReparseDeferralEnabled != NULL)
+		(void)XML_SetReparseDeferralEnabled(p, XML_TRUE);
 	return (p);
 }
 
@@ -714,6 +722,8 @@ xml_stream_flush(struct xml_stream *s)
 {
 	int	 rc;
 
+	if (XML_SetReparseDeferralEnabled == NULL)
+		return (0);	/* an expat that never defers */
 	(void)XML_SetReparseDeferralEnabled(s->p, XML_FALSE);
 	rc = xml_stream_parse(s, "", 0);
 	(void)XML_SetReparseDeferralEnabled(s->p, XML_TRUE);
