@@ -18,7 +18,7 @@ DEB_BUILD = build-essential pkg-config byacc libtls-dev libevent-dev \
 DEB_TEST = kyua atf-sh libatf-dev mandoc openssl iproute2 procps \
 	prosody lua-unbound lua-event dnsmasq-base sip-tester python3-slixmpp
 
-PKGS	= libtls libevent_core libbsd-overlay expat libunbound
+PKGS	= libtls libevent_core libbsd-overlay expat libunbound sqlite3
 WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	  -Wsign-compare -Wno-unused-parameter
@@ -40,7 +40,7 @@ D_SRCS	= xmppgwd/xmppgwd.c xmppgwd/proc.c xmppgwd/sandbox.c \
 	  xmppgwd/control.c xmppgwd/tls.c xmppgwd/dialback.c \
 	  xmppgwd/policy.c xmppgwd/sip.c xmppgwd/stream.c xmppgwd/xml.c \
 	  xmppgwd/stanza.c xmppgwd/auth.c xmppgwd/dns.c xmppgwd/sipmsg.c \
-	  xmppgwd/map.c $(COMMON)
+	  xmppgwd/map.c xmppgwd/store.c $(COMMON)
 C_SRCS	= xmppgwctl/xmppgwctl.c xmppgwctl/parser.c xmppgwctl/output.c \
 	  xmppgwd/partner.c \
 	  $(COMMON)
@@ -50,7 +50,7 @@ C_OBJS	= $(C_SRCS:.c=.o)
 HDRS	= xmppgwd/xmppgwd.h xmppgwd/imsg.h xmppgwd/log.h \
 	  xmppgwd/control.h xmppgwctl/parser.h xmppgwctl/output.h \
 	  xmppgwd/s2s.h xmppgwd/xml.h xmppgwd/stanza.h xmppgwd/auth.h \
-	  xmppgwd/dns.h xmppgwd/sipmsg.h xmppgwd/map.h
+	  xmppgwd/dns.h xmppgwd/sipmsg.h xmppgwd/map.h xmppgwd/store.h
 
 PROGS	= xmppgwd/xmppgwd xmppgwctl/xmppgwctl
 MANS	= man/xmppgwd.8 man/xmppgwd.conf.5 man/xmppgwctl.8

@@ -30,6 +30,9 @@
 #include "output.h"
 
 static int	 json_first;	/* no comma before the next array item */
+static int	 json_open;	/* brackets the tail must close: "]}" ... */
+static const char *const dir_names[CTL_NDIRS] = { "xmpp_to_sip",
+		    "sip_to_xmpp" };
 
 static void
 fmt_duration(char *buf, size_t len, int64_t secs)
@@ -69,6 +72,9 @@ text_head(enum actions a)
 		printf("%-4s %-24s %-24s %-22s %-8s %-18s %-9s %s\n", "dir",
 		    "local", "remote", "address", "tls", "authentication",
 		    "state", "age");
+	else if (a == SHOW_AUTHS)
+		printf("%-32s %-32s %-20s %s\n", "local user", "contact",
+		    "since", "source");
 }
 
 static void
@@ -144,6 +150,56 @@ text_stream(const struct ctl_stream *st)
 }
 
 static void
+text_counters(const struct ctl_counters *c, time_t now)
+{
+	char	 when[64];
+	int	 i;
+
+	fmt_time(when, sizeof(when), c->since);
+	printf("messages since %s%-8s %12s %12s\n", when, "",
+	    "xmpp->sip", "sip->xmpp");
+	printf("  %-36s %12llu %12llu\n", "received",
+	    (unsigned long long)c->received[0],
+	    (unsigned long long)c->received[1]);
+	printf("  %-36s %12llu %12llu\n", "delivered",
+	    (unsigned long long)c->delivered[0],
+	    (unsigned long long)c->delivered[1]);
+	printf("  %-36s %12llu %12llu\n", "refused by policy",
+	    (unsigned long long)c->refused[0],
+	    (unsigned long long)c->refused[1]);
+	printf("  %-36s %12llu %12llu\n", "failed",
+	    (unsigned long long)c->failed[0],
+	    (unsigned long long)c->failed[1]);
+	printf("  %-36s %12u %12u\n", "in flight", c->in_flight[0],
+	    c->in_flight[1]);
+	printf("errors returned later by partners: %llu\n",
+	    (unsigned long long)c->partner_errors);
+	printf("authorizations: %u\n", c->authorizations);
+	for (i = 0; i < CTL_NDIRS; i++)
+		if (c->failed[i])
+			break;
+	if (i < CTL_NDIRS)
+		printf("failures by cause:\n");
+}
+
+static void
+text_cause(const struct ctl_cause *c)
+{
+	printf("  %-36s %12llu %s\n", c->cause, (unsigned long long)c->count,
+	    c->dir == CTL_XMPP_TO_SIP ? "xmpp->sip" : "sip->xmpp");
+}
+
+static void
+text_auth(const struct ctl_auth *a)
+{
+	char	 when[64];
+
+	fmt_time(when, sizeof(when), a->created);
+	printf("%-32s %-32s %-20s %s\n", a->local, a->remote, when,
+	    a->source);
+}
+
+static void
 text_result(int ok, const char *msg)
 {
 	printf("%s\n", msg);
@@ -156,7 +212,7 @@ text_tail(enum actions a)
 
 const struct output text_output = {
 	text_head, text_proc, text_confinfo, text_partner, text_stream,
-	text_result, text_tail
+	text_counters, text_cause, text_auth, text_result, text_tail
 };
 
 /* JSON */
@@ -192,12 +248,82 @@ static void
 json_head(enum actions a)
 {
 	json_first = 1;
+	json_open = 0;
 	if (a == STATUS)
 		printf("{\"processes\":[");
 	else if (a == SHOW_PARTNERS)
 		printf("{\"partners\":[");
 	else if (a == SHOW_STREAMS)
 		printf("{\"streams\":[");
+	else if (a == SHOW_AUTHS)
+		printf("{\"authorizations\":[");
+	else
+		return;
+	json_open = 1;
+}
+
+static void
+json_dirs(const char *name, const uint64_t *v)
+{
+	int	 i;
+
+	printf("\"%s\":{", name);
+	for (i = 0; i < CTL_NDIRS; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", dir_names[i],
+		    (unsigned long long)v[i]);
+	printf("}");
+}
+
+static void
+json_counters(const struct ctl_counters *c, time_t now)
+{
+	char		 when[64];
+	uint64_t	 fl[CTL_NDIRS];
+	int		 i;
+
+	fmt_time(when, sizeof(when), c->since);
+	printf(",\"counters\":{\"since\":\"%s\",", when);
+	json_dirs("received", c->received);
+	printf(",");
+	json_dirs("delivered", c->delivered);
+	printf(",");
+	json_dirs("refused", c->refused);
+	printf(",");
+	json_dirs("failed", c->failed);
+	for (i = 0; i < CTL_NDIRS; i++)
+		fl[i] = c->in_flight[i];
+	printf(",");
+	json_dirs("in_flight", fl);
+	printf(",\"partner_errors\":%llu,\"authorizations\":%u,"
+	    "\"failures\":[", (unsigned long long)c->partner_errors,
+	    c->authorizations);
+	json_first = 1;
+	json_open = 2;
+}
+
+static void
+json_cause(const struct ctl_cause *c)
+{
+	json_item();
+	printf("{\"direction\":\"%s\",\"cause\":", dir_names[c->dir]);
+	json_string(c->cause);
+	printf(",\"count\":%llu}", (unsigned long long)c->count);
+}
+
+static void
+json_auth(const struct ctl_auth *a)
+{
+	char	 when[64];
+
+	fmt_time(when, sizeof(when), a->created);
+	json_item();
+	printf("{\"user\":");
+	json_string(a->local);
+	printf(",\"contact\":");
+	json_string(a->remote);
+	printf(",\"since\":\"%s\",\"source\":", when);
+	json_string(a->source);
+	printf("}");
 }
 
 static void
@@ -217,6 +343,7 @@ json_confinfo(const struct ctl_confinfo *ci, time_t now)
 	char	 when[64];
 
 	fmt_time(when, sizeof(when), ci->loaded);
+	json_open = 0;		/* the processes array ends here */
 	printf("],\"config\":{\"file\":");
 	json_string(ci->file);
 	printf(",\"generation\":%u,\"loaded\":\"%s\",\"loaded_age\":%lld,"
@@ -287,21 +414,29 @@ json_stream(const struct ctl_stream *st)
 static void
 json_result(int ok, const char *msg)
 {
-	printf("{\"result\":\"%s\",\"message\":", ok ? "ok" : "failed");
+	/* a listing that ends in an error closes its array first */
+	if (json_open)
+		printf("],\"result\":\"%s\",\"message\":",
+		    ok ? "ok" : "failed");
+	else
+		printf("{\"result\":\"%s\",\"message\":",
+		    ok ? "ok" : "failed");
 	json_string(msg);
 	printf("}\n");
+	json_open = 0;
 }
 
 static void
 json_tail(enum actions a)
 {
 	if (a == STATUS)
-		printf("}\n");
-	else if (a == SHOW_PARTNERS || a == SHOW_STREAMS)
+		printf(json_open == 2 ? "]}}\n" : "}\n");
+	else if (json_open)
 		printf("]}\n");
+	json_open = 0;
 }
 
 const struct output json_output = {
 	json_head, json_proc, json_confinfo, json_partner, json_stream,
-	json_result, json_tail
+	json_counters, json_cause, json_auth, json_result, json_tail
 };

@@ -33,12 +33,22 @@ struct ctl_stream {
 	uint32_t	 age;
 };
 
+struct ctl_auth {
+	char		 local[3072];
+	char		 remote[3072];
+	int64_t		 created;
+	char		 source[32];
+};
+
 struct output {
 	void	(*head)(enum actions);
 	void	(*proc)(const struct ctl_proc *, time_t);
 	void	(*confinfo)(const struct ctl_confinfo *, time_t);
 	void	(*partner)(const struct xgw_partner *);
 	void	(*stream)(const struct ctl_stream *);
+	void	(*counters)(const struct ctl_counters *, time_t);
+	void	(*cause)(const struct ctl_cause *);
+	void	(*auth)(const struct ctl_auth *);
 	void	(*result)(int, const char *);
 	void	(*tail)(enum actions);
 };

@@ -27,8 +27,10 @@
 
 enum token_type {
 	ENDTOKEN,
-	NOTOKEN,
-	KEYWORD
+	NOTOKEN,	/* the argument may end here */
+	KEYWORD,
+	USERARG,	/* a local user's address */
+	JIDARG		/* a remote contact's JID */
 };
 
 struct token {
@@ -41,20 +43,26 @@ struct token {
 static const struct token t_main[];
 static const struct token t_show[];
 static const struct token t_log[];
+static const struct token t_authorize[];
+static const struct token t_jid[];
+static const struct token t_show_auths[];
 
 static const struct token t_end[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
 static const struct token t_main[] = {
+	{ KEYWORD,	"authorize",	AUTHORIZE,	t_authorize },
 	{ KEYWORD,	"log",		NONE,		t_log },
 	{ KEYWORD,	"reload",	RELOAD,		t_end },
+	{ KEYWORD,	"revoke",	REVOKE,		t_authorize },
 	{ KEYWORD,	"show",		NONE,		t_show },
 	{ KEYWORD,	"status",	STATUS,		t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
 static const struct token t_show[] = {
+	{ KEYWORD,	"authorizations", SHOW_AUTHS,	t_show_auths },
 	{ KEYWORD,	"partners",	SHOW_PARTNERS,	t_end },
 	{ KEYWORD,	"streams",	SHOW_STREAMS,	t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
@@ -63,6 +71,22 @@ static const struct token t_show[] = {
 static const struct token t_log[] = {
 	{ KEYWORD,	"brief",	LOG_BRIEF,	t_end },
 	{ KEYWORD,	"verbose",	LOG_VERBOSE,	t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_authorize[] = {
+	{ USERARG,	"user@domain",	NONE,		t_jid },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_jid[] = {
+	{ JIDARG,	"contact@partner-domain", NONE,	t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_show_auths[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ USERARG,	"user@domain",	NONE,		t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -79,7 +103,8 @@ parse(int argc, char *argv[])
 	memset(&res, 0, sizeof(res));
 	while (argc >= 0) {
 		if (argc == 0) {
-			if (table[0].type == ENDTOKEN)
+			if (table[0].type == ENDTOKEN ||
+			    table[0].type == NOTOKEN)
 				break;
 			fprintf(stderr, "missing argument:\n");
 			show_valid_args(table);
@@ -111,6 +136,18 @@ match_token(const char *word, const struct token *table)
 	int			 i, matches = 0;
 
 	for (i = 0; table[i].type != ENDTOKEN; i++) {
+		if ((table[i].type == USERARG || table[i].type == JIDARG) &&
+		    len > 0) {
+			char	*dst = table[i].type == USERARG ? res.user :
+			    res.jid;
+
+			if (len >= PARSE_ARG_MAX) {
+				fprintf(stderr, "argument too long\n");
+				return (NULL);
+			}
+			memcpy(dst, word, len + 1);
+			return (&table[i]);
+		}
 		if (table[i].type != KEYWORD || len == 0)
 			continue;
 		if (strncmp(word, table[i].keyword, len) == 0) {
@@ -142,5 +179,8 @@ show_valid_args(const struct token *table)
 	int	 i;
 
 	for (i = 0; table[i].type != ENDTOKEN; i++)
-		fprintf(stderr, "  %s\n", table[i].keyword);
+		if (table[i].type == NOTOKEN)
+			fprintf(stderr, "  <cr>\n");
+		else
+			fprintf(stderr, "  %s\n", table[i].keyword);
 }

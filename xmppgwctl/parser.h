@@ -24,11 +24,18 @@ enum actions {
 	SHOW_PARTNERS,
 	SHOW_STREAMS,
 	LOG_VERBOSE,
-	LOG_BRIEF
+	LOG_BRIEF,
+	AUTHORIZE,
+	REVOKE,
+	SHOW_AUTHS
 };
+
+#define PARSE_ARG_MAX	3072	/* a JID */
 
 struct parse_result {
 	enum actions	 action;
+	char		 user[PARSE_ARG_MAX];	/* a local user */
+	char		 jid[PARSE_ARG_MAX];	/* a remote contact */
 };
 
 struct parse_result	*parse(int, char *[]);

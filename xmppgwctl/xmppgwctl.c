@@ -55,6 +55,7 @@ main(int argc, char *argv[])
 	struct parse_result	*res;
 	struct imsgbuf		 ibuf;
 	struct imsg		 imsg;
+	struct ibuf		*b;
 	const struct output	*out = &text_output;
 	const char		*sockname = XMPPGWD_SOCKET;
 	uint32_t		 v;
@@ -105,6 +106,18 @@ main(int argc, char *argv[])
 	case SHOW_STREAMS:
 		imsg_compose(&ibuf, IMSG_CTL_SHOW_STREAMS, 0, 0, -1, NULL, 0);
 		break;
+	case AUTHORIZE:
+	case REVOKE:
+	case SHOW_AUTHS:
+		if ((b = imsg_create(&ibuf, res->action == AUTHORIZE ?
+		    IMSG_CTL_AUTHORIZE : res->action == REVOKE ?
+		    IMSG_CTL_REVOKE : IMSG_CTL_SHOW_AUTHS, 0, 0, 256)) == NULL ||
+		    imsg_add_string(b, res->user) == -1 ||
+		    (res->action != SHOW_AUTHS &&
+		    imsg_add_string(b, res->jid) == -1))
+			err(1, "imsg_create");
+		imsg_close(&ibuf, b);
+		break;
 	case LOG_VERBOSE:
 	case LOG_BRIEF:
 		v = res->action == LOG_VERBOSE ? 1 : 0;
@@ -143,6 +156,9 @@ show(struct imsg *imsg, struct parse_result *res, const struct output *out,
 	struct ctl_confinfo	 ci;
 	struct xgw_partner	 p;
 	struct ctl_stream	 st;
+	struct ctl_counters	 cn;
+	struct ctl_cause	 cc;
+	struct ctl_auth		 au;
 	struct imsg_cursor	 c;
 	char			 msg[XGW_CTL_MAXSIZE];
 	time_t			 now = time(NULL);
@@ -187,6 +203,28 @@ show(struct imsg *imsg, struct parse_result *res, const struct output *out,
 		    imsg_cursor_end(&c) == -1)
 			errx(1, "malformed stream record");
 		out->stream(&st);
+		return (0);
+	case IMSG_CTL_COUNTERS:
+		if (imsg_get_data(imsg, &cn, sizeof(cn)) == -1)
+			errx(1, "malformed counters record");
+		out->counters(&cn, now);
+		return (0);
+	case IMSG_CTL_CAUSE:
+		if (imsg_get_data(imsg, &cc, sizeof(cc)) == -1 ||
+		    cc.dir >= CTL_NDIRS ||
+		    memchr(cc.cause, '\0', sizeof(cc.cause)) == NULL)
+			errx(1, "malformed counters record");
+		out->cause(&cc);
+		return (0);
+	case IMSG_CTL_AUTH:
+		imsg_cursor(imsg, &c);
+		if (imsg_read_string(&c, au.local, sizeof(au.local)) == -1 ||
+		    imsg_read_string(&c, au.remote, sizeof(au.remote)) == -1 ||
+		    imsg_read_bytes(&c, &au.created, sizeof(au.created)) == -1 ||
+		    imsg_read_string(&c, au.source, sizeof(au.source)) == -1 ||
+		    imsg_cursor_end(&c) == -1)
+			errx(1, "malformed authorization record");
+		out->auth(&au);
 		return (0);
 	case IMSG_CTL_END:
 		out->tail(res->action);

@@ -125,6 +125,7 @@ config_free(struct xgw_config *conf)
 		TAILQ_REMOVE(&conf->domains, d, entry);
 		config_file_free(&d->cert);
 		config_file_free(&d->key);
+		config_names_free(&d->users);
 		free(d);
 	}
 	config_listens_free(&conf->listens);
@@ -514,9 +515,18 @@ config_set(struct imsgev *iev, struct xgw_config *conf,
 		config_set_system(iev, conf);
 	}
 	TAILQ_FOREACH(d, &conf->domains, entry) {
+		struct xgw_name	*n;
+		uint32_t	 nusers = 0;
+
+		TAILQ_FOREACH(n, &d->users, entry)
+			nusers++;
 		b = config_create(iev, IMSG_CFG_DOMAIN, 64);
-		if (imsg_add_string(b, d->name) == -1)
+		if (imsg_add_string(b, d->name) == -1 ||
+		    imsg_add_u32(b, nusers) == -1)
 			fatal("%s: imsg_add", __func__);
+		TAILQ_FOREACH(n, &d->users, entry)
+			if (imsg_add_string(b, n->name) == -1)
+				fatal("%s: imsg_add", __func__);
 		config_compose(iev, b);
 		if (procid == PROC_TLS) {
 			config_set_file(iev, &d->cert, CFILE_CERT, i);
@@ -706,7 +716,7 @@ config_get(struct imsg *imsg, struct xgw_config **newconf, uint32_t *seq)
 	struct xgw_domain	*d;
 	struct xgw_partner	*p;
 	struct imsg_cursor	 c;
-	uint32_t		 type = imsg_get_type(imsg);
+	uint32_t		 type = imsg_get_type(imsg), n;
 
 	*newconf = NULL;
 	if (type < IMSG_CFG_GLOBAL || type > IMSG_CFG_DONE ||
@@ -729,10 +739,24 @@ config_get(struct imsg *imsg, struct xgw_config **newconf, uint32_t *seq)
 	case IMSG_CFG_DOMAIN:
 		if ((d = calloc(1, sizeof(*d))) == NULL)
 			fatal("%s: calloc", __func__);
+		TAILQ_INIT(&d->users);
 		TAILQ_INSERT_TAIL(&conf->domains, d, entry);
 		imsg_cursor(imsg, &c);
 		if (imsg_read_string(&c, d->name, sizeof(d->name)) == -1 ||
-		    imsg_cursor_end(&c) == -1 || !domain_name_valid(d->name))
+		    !domain_name_valid(d->name) ||
+		    imsg_read_u32(&c, &n) == -1 || n > XGW_USERS_MAX)
+			config_bad(imsg, "domain");
+		while (n-- > 0) {
+			struct xgw_name	*u;
+
+			if ((u = calloc(1, sizeof(*u))) == NULL)
+				fatal("%s: calloc", __func__);
+			TAILQ_INSERT_TAIL(&d->users, u, entry);
+			if (imsg_read_string(&c, u->name, sizeof(u->name))
+			    == -1)
+				config_bad(imsg, "domain");
+		}
+		if (imsg_cursor_end(&c) == -1)
 			config_bad(imsg, "domain");
 		break;
 	case IMSG_CFG_LISTEN:

@@ -32,6 +32,7 @@
 #include "xmppgwd.h"
 #include "control.h"
 #include "log.h"
+#include "stanza.h"
 
 #define CONTROL_MAXCONN		32
 #define CONTROL_MAXQUEUE	1024	/* messages queued to one client */
@@ -42,6 +43,7 @@ struct ctl_conn {
 	uint32_t		 id;
 	uid_t			 uid;
 	uint32_t		 waiting;	/* tls instances to answer */
+	int			 status;	/* a status answer is coming */
 };
 
 static TAILQ_HEAD(, ctl_conn) ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
@@ -58,6 +60,7 @@ static void	control_fail(struct ctl_conn *, const char *);
 static int	control_need_root(struct ctl_conn *, const char *);
 static void	control_show_partners(struct ctl_conn *);
 static void	control_show_streams(struct ctl_conn *);
+static int	control_auth(struct ctl_conn *, struct imsg *);
 
 void
 control_listen(int fd)
@@ -185,6 +188,7 @@ control_dispatch(int fd, short event, void *arg)
 		case IMSG_CTL_STATUS:
 			if (imsg_get_len(&imsg) != 0)
 				goto bad;
+			c->status = 1;
 			proc_compose(PROC_PARENT, 0, IMSG_CTL_STATUS, c->id,
 			    -1, NULL, 0);
 			break;
@@ -211,6 +215,12 @@ control_dispatch(int fd, short event, void *arg)
 			if (imsg_get_len(&imsg) != 0 || c->waiting)
 				goto bad;
 			control_show_streams(c);
+			break;
+		case IMSG_CTL_AUTHORIZE:
+		case IMSG_CTL_REVOKE:
+		case IMSG_CTL_SHOW_AUTHS:
+			if (control_auth(c, &imsg) == -1)
+				goto bad;
 			break;
 		default:
 			goto bad;
@@ -259,9 +269,50 @@ control_relay(struct imsg *imsg)
 		control_close(c);
 		return (0);
 	}
+	if (c->status && imsg_get_type(imsg) == IMSG_CTL_END) {
+		/* the parent's part is done: the counters are ours */
+		c->status = 0;
+		policy_counters(&c->iev);
+	}
 	if (imsg_forward(&c->iev.ibuf, imsg) == -1)
 		fatal("%s: imsg_forward", __func__);
 	imsgev_add(&c->iev);
+	return (0);
+}
+
+/*
+ * authorize USER JID, revoke USER JID (root only), show authorizations
+ * [USER].  -1: a malformed request.
+ */
+static int
+control_auth(struct ctl_conn *c, struct imsg *imsg)
+{
+	struct imsg_cursor	 cur;
+	char			 user[JID_MAX], jid[JID_MAX], msg[512];
+	uint32_t		 type = imsg_get_type(imsg);
+	int			 rc;
+
+	imsg_cursor(imsg, &cur);
+	if (imsg_read_string(&cur, user, sizeof(user)) == -1)
+		return (-1);
+	if (type == IMSG_CTL_SHOW_AUTHS) {
+		if (imsg_cursor_end(&cur) == -1)
+			return (-1);
+		policy_auth_list(&c->iev, user);
+		return (0);
+	}
+	if (imsg_read_string(&cur, jid, sizeof(jid)) == -1 ||
+	    imsg_cursor_end(&cur) == -1)
+		return (-1);
+	if (control_need_root(c, type == IMSG_CTL_AUTHORIZE ? "authorize" :
+	    "revoke") == -1)
+		return (0);
+	if (type == IMSG_CTL_AUTHORIZE)
+		rc = policy_authorize(user, jid, msg, sizeof(msg));
+	else
+		rc = policy_revoke(user, jid, msg, sizeof(msg));
+	imsgev_compose(&c->iev, rc == 0 ? IMSG_CTL_OK : IMSG_CTL_FAIL, 0, -1,
+	    msg, strlen(msg));
 	return (0);
 }
 

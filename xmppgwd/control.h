@@ -39,6 +39,12 @@ enum imsg_type {
 	IMSG_CTL_OK,			/* final reply: message string */
 	IMSG_CTL_FAIL,			/* final reply: message string */
 	IMSG_CTL_END,			/* final reply of a listing */
+	IMSG_CTL_AUTHORIZE,		/* request: user, jid (strings) */
+	IMSG_CTL_REVOKE,		/* request: user, jid (strings) */
+	IMSG_CTL_SHOW_AUTHS,		/* request: user ("" = all) */
+	IMSG_CTL_AUTH,			/* reply: local, remote, created, source */
+	IMSG_CTL_COUNTERS,		/* reply to status: struct ctl_counters */
+	IMSG_CTL_CAUSE,			/* reply to status: struct ctl_cause */
 
 	/* parent -> child: process setup */
 	IMSG_PRIVSEP,			/* struct privsep_setup */
@@ -96,6 +102,32 @@ struct ctl_confinfo {
 	int64_t		 loaded;	/* time(3) */
 	uint32_t	 partners;
 	uint32_t	 domains;
+};
+
+/* messages through the gateway, since policy started */
+enum ctl_dir {
+	CTL_XMPP_TO_SIP,
+	CTL_SIP_TO_XMPP,
+	CTL_NDIRS
+};
+
+struct ctl_counters {
+	int64_t		 since;		/* time(3) policy started */
+	uint64_t	 received[CTL_NDIRS];
+	uint64_t	 delivered[CTL_NDIRS];
+	uint64_t	 refused[CTL_NDIRS];	/* by policy */
+	uint64_t	 failed[CTL_NDIRS];	/* by cause: IMSG_CTL_CAUSE */
+	uint64_t	 partner_errors;	/* error stanzas from partners */
+	uint32_t	 in_flight[CTL_NDIRS];
+	uint32_t	 authorizations;
+};
+
+#define CTL_CAUSE_MAX	48
+
+struct ctl_cause {
+	uint32_t	 dir;		/* enum ctl_dir */
+	char		 cause[CTL_CAUSE_MAX];	/* an RFC 6120 condition */
+	uint64_t	 count;
 };
 
 #endif /* CONTROL_H */

@@ -141,12 +141,14 @@ static TAILQ_HEAD(objlocs, objloc)	 objlocs =
 #define ITEM_ESTABLISH		0x1000
 #define ITEM_IDLE		0x2000
 #define ITEM_SUBREFRESH		0x4000
+#define ITEM_USERS		0x8000
 
 static struct xgw_config	*conf;
 static unsigned int		 seen;		/* SEEN_* */
 static unsigned int		 items;		/* ITEM_* of the open block */
 static struct xgw_partner	*cur_partner;
 static struct xgw_domain	*cur_domain;
+static unsigned int		 nuserpats;	/* in the open users { } */
 static int			 sip_line;	/* of the sip block */
 static int			 check_errors;	/* of conf_check */
 
@@ -190,6 +192,7 @@ static int	 load_file(struct xgw_file *, int, const char *);
 static int	 load_secret(void);
 static void	 domain_begin(char *, int);
 static void	 domain_end(void);
+static void	 domain_user(char *);
 static void	 domain_keypair(struct xgw_domain *, const char *, int);
 static void	 partner_begin(char *, int);
 static void	 partner_domain(char *);
@@ -212,7 +215,7 @@ typedef struct {
 %token	KEEPALIVE KEY LIMITS LISTEN NO NOT ON OPTION OPTIONAL PARTNER
 %token	PERPARTNER PORT PREFORK PROXY PUBLIC REQUIRED RESOLVER SASL SECRET
 %token	SIP SOCKET STANZASIZE STATE SUBREFRESH SUPPORTED TCP TIMEOUTS TLS
-%token	TRUSTED TYPE UNVERIFIED USER VERIFIED YES
+%token	TRUSTED TYPE UNVERIFIED USER USERS VERIFIED YES ALL
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -464,7 +467,8 @@ limitopt	: CONNECTIONS NUMBER		{
 		| STANZASIZE NUMBER		{
 			if (seen_once(&items, ITEM_STANZASIZE,
 			    "limits stanza-size") == 0 &&
-			    in_range("limits stanza-size", $2, 10000, 16777216))
+			    in_range("limits stanza-size", $2, 10000,
+			    XGW_STANZA_MAX))
 				conf->limits.stanza_size = $2;
 		}
 		;
@@ -518,6 +522,22 @@ domainopt	: CERTIFICATE STRING		{
 				resolve_path(cur_domain->key.path, $2,
 				    sizeof(cur_domain->key.path), "key");
 		}
+		| USERS ALL			{
+			seen_once(&items, ITEM_USERS, "domain users");
+		}
+		| USERS '{' optnl userpatterns '}'	{
+			if (seen_once(&items, ITEM_USERS, "domain users") == 0 &&
+			    nuserpats == 0)
+				yyerror("domain \"%s\": users: empty list "
+				    "(say \"users all\" for everybody)",
+				    cur_domain->name);
+			nuserpats = 0;
+		}
+		;
+
+userpatterns	: /* empty */
+		| userpatterns STRING optnl	{ domain_user($2); }
+		| userpatterns error optnl
 		;
 
 sipopts		: /* empty */
@@ -634,6 +654,7 @@ partnerdomains	: /* empty */
  */
 static const struct keywords keywords[] = {
 	{ "additional",			ADDITIONAL },
+	{ "all",			ALL },
 	{ "ca",				CA },
 	{ "certificate",		CERTIFICATE },
 	{ "chroot",			CHROOT },
@@ -680,6 +701,7 @@ static const struct keywords keywords[] = {
 	{ "type",			TYPE },
 	{ "unverified",			UNVERIFIED },
 	{ "user",			USER },
+	{ "users",			USERS },
 	{ "verified",			VERIFIED },
 	{ "yes",			YES }
 };
@@ -1636,6 +1658,7 @@ domain_begin(char *name, int line)
 	struct xgw_domain	*d;
 
 	items = 0;
+	nuserpats = 0;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		fatal("%s", __func__);
 	if (!domain_name_valid(name)) {
@@ -1645,9 +1668,48 @@ domain_begin(char *name, int line)
 	} else
 		copy_string(d->name, name, sizeof(d->name), "domain");
 	lowercase(d->name);
+	TAILQ_INIT(&d->users);
 	TAILQ_INSERT_TAIL(&conf->domains, d, entry);
 	objloc_add(d, line);
 	cur_domain = d;
+}
+
+/*
+ * A pattern of local users who may use XMPP federation: fnmatch(3) on
+ * the user part of their address, case-insensitive.
+ */
+static void
+domain_user(char *pat)
+{
+	struct xgw_domain	*d = cur_domain;
+	struct xgw_name		*n;
+	const unsigned char	*s;
+	unsigned int		 count = 0;
+
+	nuserpats++;
+	TAILQ_FOREACH(n, &d->users, entry)
+		count++;
+	for (s = (const unsigned char *)pat; *s != '\0'; s++)
+		if (*s <= 0x20 || *s == 0x7f || *s == '@' || *s == '/')
+			break;
+	if (*pat == '\0' || *s != '\0') {
+		yyerror("domain \"%s\": users: \"%s\": not a pattern of "
+		    "user names (no space, '@' or '/')", d->name, pat);
+		return;
+	}
+	if (count >= XGW_USERS_MAX) {
+		yyerror("domain \"%s\": more than %d users patterns", d->name,
+		    XGW_USERS_MAX);
+		return;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		fatal("%s", __func__);
+	if (copy_string(n->name, pat, sizeof(n->name), "users pattern")
+	    == -1) {
+		free(n);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&d->users, n, entry);
 }
 
 static void

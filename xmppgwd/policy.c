@@ -15,23 +15,29 @@
  */
 
 /*
- * The policy process: the partner table and the control socket.  In
- * later versions it also routes stanzas between tls and sip under the
- * partner-type rules and keeps the durable state.
+ * The policy process: the partner table, the control socket, the
+ * routing of messages between tls and sip under the partner-type rules
+ * and the local users' access list, the durable authorisations (store.c)
+ * and the message counters.
  */
 
 #include <sys/types.h>
 
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xmppgwd.h"
 #include "control.h"
 #include "log.h"
 #include "stanza.h"
 #include "map.h"
+#include "store.h"
 
 #define POLICY_MAX_PENDING	10000
+#define POLICY_MAX_CAUSES	32
+#define POLICY_LIST_MAX		10000	/* authorisations in one listing */
 
 /* a message handed to sip, waiting for its SIP final response */
 struct pending {
@@ -54,6 +60,11 @@ static unsigned int	 nrelays;
 static uint32_t		 next_report = 1;
 static unsigned int	 npending;
 static uint32_t		 next_pending = 1;
+static int		 store_ok;
+
+static struct ctl_counters	 counters;
+static struct ctl_cause		 causes[POLICY_MAX_CAUSES];
+static unsigned int		 ncauses;
 
 static void	policy_init(void);
 static void	policy_configure(struct xgw_config *, struct xgw_config *);
@@ -62,12 +73,17 @@ static int	policy_dispatch(struct imsgev *, struct imsg *);
 static void	policy_peer_down(enum privsep_procid, unsigned int);
 static void	policy_stanza_in(struct imsg *);
 static void	policy_send(struct stanza *);
+static int	policy_message_in(struct stanza *);
 static int	policy_to_sip(struct stanza *);
 static void	policy_sip_result(struct imsg *);
 static void	policy_answer(struct stanza *, const char *, const char *);
 static void	policy_sip_in(struct imsg *);
 static void	policy_sent(struct imsg *);
 static void	policy_sip_answer(uint32_t, int);
+static void	policy_failed(enum ctl_dir, const char *);
+static int	policy_user_allowed(const char *);
+static void	policy_refuse(struct stanza *, const char *, const char *,
+		    const char *);
 
 const struct proc_role policy_role = {
 	.title = "policy",
@@ -82,6 +98,14 @@ const struct proc_role policy_role = {
 static void
 policy_init(void)
 {
+	counters.since = time(NULL);
+	/* the state directory is our root */
+	if (store_open(STORE_FILE) == 0)
+		store_ok = 1;
+	else
+		log_warnx("policy: the authorization store %s in the state "
+		    "directory cannot be used: messages from public "
+		    "unverified partners are refused", STORE_FILE);
 	log_debug("%s: started", __func__);
 }
 
@@ -176,10 +200,10 @@ policy_send(struct stanza *s)
 }
 
 /*
- * A stanza from a partner to one of our users.  The SIP relay is not
- * there yet: every stanza that asks for something is answered with
- * service-unavailable; a ping to our domain is answered; errors and
- * results addressed to us are logged, never answered.
+ * A stanza from a partner to one of our users.  Messages go to SIP
+ * under the rules (policy_message_in); a ping to our domain is
+ * answered; errors and results addressed to us are logged and counted,
+ * never answered; everything else is answered service-unavailable.
  */
 static void
 policy_stanza_in(struct imsg *imsg)
@@ -192,6 +216,7 @@ policy_stanza_in(struct imsg *imsg)
 	if (stanza_decode(&c, &s) == -1 || imsg_cursor_end(&c) == -1)
 		imsg_fatal_size(imsg, __func__);
 	if (strcmp(s.type, "error") == 0) {
+		counters.partner_errors++;
 		log_info("policy: error <%s/> from %s to %s%s%s",
 		    s.err_cond[0] ? s.err_cond : "undefined-condition", s.from,
 		    s.to, s.err_text ? ": " : "", s.err_text ? s.err_text : "");
@@ -222,7 +247,7 @@ policy_stanza_in(struct imsg *imsg)
 	}
 	if (s.kind == STANZA_MESSAGE && strcmp(s.type, "groupchat") != 0 &&
 	    proc_conf->sip.configured) {
-		if (policy_to_sip(&s) == 0)
+		if (policy_message_in(&s) == 0)
 			return;		/* s is the pending entry's now */
 		goto done;
 	}
@@ -251,6 +276,7 @@ policy_peer_down(enum privsep_procid id, unsigned int instance)
 				continue;
 			TAILQ_REMOVE(&relays, r, entry);
 			nrelays--;
+			policy_failed(CTL_SIP_TO_XMPP, "service-unavailable");
 			policy_sip_answer(r->sip_id, 503);
 			free(r);
 		}
@@ -267,6 +293,7 @@ policy_peer_down(enum privsep_procid id, unsigned int instance)
 	while ((p = TAILQ_FIRST(&pendings)) != NULL) {
 		TAILQ_REMOVE(&pendings, p, entry);
 		npending--;
+		policy_failed(CTL_XMPP_TO_SIP, "service-unavailable");
 		policy_answer(&p->s, "service-unavailable",
 		    "the SIP relay restarted");
 		stanza_clear(&p->s);
@@ -283,6 +310,55 @@ policy_answer(struct stanza *s, const char *cond, const char *text)
 }
 
 /*
+ * A message from a partner's user to one of ours, under the rules: the
+ * local user must be allowed XMPP (domain users), and a user of a
+ * public unverified partner must have been added by the local user.
+ * 0: handed to sip (s is the pending entry's now), -1: answered.
+ */
+static int
+policy_message_in(struct stanza *s)
+{
+	struct xgw_partner	*p;
+	char			 fd[XGW_NAME_MAX], from[JID_MAX], to[JID_MAX];
+	int			 rc;
+
+	counters.received[CTL_XMPP_TO_SIP]++;
+	if (jid_domain(s->from, fd, sizeof(fd)) == NULL ||
+	    (p = partner_find(proc_conf, fd)) == NULL ||
+	    jid_bare(s->from, from, sizeof(from)) == NULL) {
+		policy_refuse(s, "not-allowed", "the sender is not a user of "
+		    "a partner", "sender unknown");
+		return (-1);
+	}
+	if (jid_bare(s->to, to, sizeof(to)) == NULL ||
+	    !policy_user_allowed(to)) {
+		/* as for a user who does not exist (RFC 6121 8.5.2) */
+		policy_refuse(s, "service-unavailable", NULL,
+		    "the recipient may not use XMPP (domain users)");
+		return (-1);
+	}
+	if (p->type == PTYPE_PUBLIC_UNVERIFIED) {
+		if (!store_ok || (rc = store_auth_has(to, from)) == -1) {
+			policy_failed(CTL_XMPP_TO_SIP, "internal-server-error");
+			log_warnx("policy: message from %s to %s refused: the "
+			    "authorization store cannot be read", s->from,
+			    s->to);
+			policy_answer(s, "internal-server-error",
+			    "authorization store unavailable");
+			return (-1);
+		}
+		if (rc == 0) {
+			policy_refuse(s, "subscription-required", "the "
+			    "recipient has not added you as a contact",
+			    "not authorized by the recipient (partner type "
+			    "public unverified)");
+			return (-1);
+		}
+	}
+	return (policy_to_sip(s));
+}
+
+/*
  * Hand a message to the sip process; its final response decides.  -1:
  * not handed over (answered already).
  */
@@ -296,6 +372,7 @@ policy_to_sip(struct stanza *s)
 	if (npending >= POLICY_MAX_PENDING) {
 		log_warnx("policy: %u messages waiting for SIP; message from "
 		    "%s refused", npending, s->from);
+		policy_failed(CTL_XMPP_TO_SIP, "resource-constraint");
 		policy_answer(s, "resource-constraint",
 		    "too many messages in flight");
 		return (-1);
@@ -309,6 +386,7 @@ policy_to_sip(struct stanza *s)
 	    (b = imsg_create(&iev->ibuf, IMSG_SIP_SEND, 0, 0, 1024)) == NULL ||
 	    imsg_add_u32(b, p->id) == -1 || stanza_encode(b, s) == -1) {
 		free(p);
+		policy_failed(CTL_XMPP_TO_SIP, "service-unavailable");
 		policy_answer(s, "service-unavailable",
 		    "the SIP relay is restarting");
 		return (-1);
@@ -342,10 +420,12 @@ policy_sip_result(struct imsg *imsg)
 		return;
 	TAILQ_REMOVE(&pendings, p, entry);
 	npending--;
-	if (code >= 200 && code < 300)
-		log_info("policy: message from %s to %s delivered to SIP (%u)",
+	if (code >= 200 && code < 300) {
+		counters.delivered[CTL_XMPP_TO_SIP]++;
+		log_debug("policy: message from %s to %s delivered to SIP (%u)",
 		    p->s.from, p->s.to, code);
-	else {
+	} else {
+		policy_failed(CTL_XMPP_TO_SIP, map_sip_to_xmpp_error(code));
 		log_info("policy: message from %s to %s failed: SIP %u %s",
 		    p->s.from, p->s.to, code, reason);
 		snprintf(text, sizeof(text), "SIP %u %s", code, reason);
@@ -378,22 +458,45 @@ policy_sip_in(struct imsg *imsg)
 	struct relay		*r;
 	struct imsgev		*iev;
 	struct ibuf		*b;
-	char			 d[XGW_NAME_MAX];
+	char			 d[XGW_NAME_MAX], from[JID_MAX], to[JID_MAX];
 	uint32_t		 sip_id;
+	int			 rc;
 
 	imsg_cursor(imsg, &c);
 	if (imsg_read_u32(&c, &sip_id) == -1 || stanza_decode(&c, &s) == -1 ||
 	    imsg_cursor_end(&c) == -1)
 		imsg_fatal_size(imsg, __func__);
+	counters.received[CTL_SIP_TO_XMPP]++;
+	if (jid_bare(s.from, from, sizeof(from)) == NULL ||
+	    !policy_user_allowed(from)) {
+		counters.refused[CTL_SIP_TO_XMPP]++;
+		log_info("policy: message from %s to %s refused: the sender "
+		    "may not use XMPP (domain users)", s.from, s.to);
+		policy_sip_answer(sip_id, 403);
+		goto done;
+	}
 	if (jid_domain(s.to, d, sizeof(d)) == NULL ||
-	    partner_find(proc_conf, d) == NULL) {
+	    partner_find(proc_conf, d) == NULL ||
+	    jid_bare(s.to, to, sizeof(to)) == NULL) {
+		counters.refused[CTL_SIP_TO_XMPP]++;
+		log_info("policy: message from %s to %s refused: not a user "
+		    "at a partner domain", s.from, s.to);
 		policy_sip_answer(sip_id, 404);
 		goto done;
 	}
 	if (nrelays >= POLICY_MAX_PENDING) {
+		policy_failed(CTL_SIP_TO_XMPP, "resource-constraint");
 		policy_sip_answer(sip_id, 503);
 		goto done;
 	}
+	/* the local user has added this contact: durable before relaying */
+	if (store_ok && (rc = store_auth_has(from, to)) == 0 &&
+	    (rc = store_auth_add(from, to, "message")) == 1)
+		log_info("policy: authorization %s -> %s added (first "
+		    "message)", from, to);
+	if (!store_ok || rc == -1)
+		log_warnx("policy: authorization %s -> %s not stored: the "
+		    "authorization store cannot be used", from, to);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("%s: calloc", __func__);
 	r->report = next_report++;
@@ -405,6 +508,7 @@ policy_sip_in(struct imsg *imsg)
 	    (b = imsg_create(&iev->ibuf, IMSG_STANZA_OUT, 0, 0, 1024)) == NULL ||
 	    imsg_add_u32(b, r->report) == -1 || stanza_encode(b, &s) == -1) {
 		free(r);
+		policy_failed(CTL_SIP_TO_XMPP, "service-unavailable");
 		policy_sip_answer(sip_id, 503);
 		goto done;
 	}
@@ -412,7 +516,7 @@ policy_sip_in(struct imsg *imsg)
 	imsgev_add(iev);
 	TAILQ_INSERT_TAIL(&relays, r, entry);
 	nrelays++;
-	log_info("policy: message from %s to %s relayed from SIP", s.from,
+	log_debug("policy: message from %s to %s relayed from SIP", s.from,
 	    s.to);
  done:
 	stanza_clear(&s);
@@ -438,7 +542,230 @@ policy_sent(struct imsg *imsg)
 		return;
 	TAILQ_REMOVE(&relays, r, entry);
 	nrelays--;
+	if (cond[0] == '\0')
+		counters.delivered[CTL_SIP_TO_XMPP]++;
+	else
+		policy_failed(CTL_SIP_TO_XMPP, cond);
 	policy_sip_answer(r->sip_id, cond[0] == '\0' ? 200 :
 	    map_xmpp_error_to_sip(cond));
 	free(r);
+}
+
+/* a failed message, by the RFC 6120 condition that tells why */
+static void
+policy_failed(enum ctl_dir dir, const char *cond)
+{
+	unsigned int	 i;
+
+	counters.failed[dir]++;
+	if (cond == NULL || *cond == '\0')
+		cond = "undefined-condition";
+	for (i = 0; i < ncauses; i++)
+		if (causes[i].dir == dir && strcmp(causes[i].cause, cond) == 0)
+			break;
+	if (i == ncauses) {
+		if (ncauses == POLICY_MAX_CAUSES)
+			return;		/* counted in failed[] only */
+		causes[i].dir = dir;
+		(void)strlcpy(causes[i].cause, cond, sizeof(causes[i].cause));
+		ncauses++;
+	}
+	causes[i].count++;
+}
+
+/*
+ * May this local user (a bare address) use XMPP federation?  The users
+ * patterns of the local domain decide; no patterns: everybody.
+ */
+static int
+policy_user_allowed(const char *bare)
+{
+	struct xgw_domain	*d;
+	struct xgw_name		*n;
+	char			 user[1024];
+	const char		*at;
+
+	if ((at = strchr(bare, '@')) == NULL ||
+	    (size_t)(at - bare) >= sizeof(user))
+		return (0);
+	TAILQ_FOREACH(d, &proc_conf->domains, entry)
+		if (strcmp(d->name, at + 1) == 0)
+			break;
+	if (d == NULL)
+		return (0);
+	if (TAILQ_EMPTY(&d->users))
+		return (1);
+	memcpy(user, bare, at - bare);
+	user[at - bare] = '\0';
+	TAILQ_FOREACH(n, &d->users, entry)
+		if (fnmatch(n->name, user, FNM_CASEFOLD) == 0)
+			return (1);
+	return (0);
+}
+
+/* a message from a partner refused by policy: the sender learns why */
+static void
+policy_refuse(struct stanza *s, const char *cond, const char *text,
+    const char *why)
+{
+	counters.refused[CTL_XMPP_TO_SIP]++;
+	log_info("policy: message from %s to %s refused: %s", s->from, s->to,
+	    why);
+	policy_answer(s, cond, text);
+}
+
+/* the counters, before the END of a status answer */
+void
+policy_counters(struct imsgev *iev)
+{
+	unsigned int	 i;
+	int		 n;
+
+	counters.in_flight[CTL_XMPP_TO_SIP] = npending;
+	counters.in_flight[CTL_SIP_TO_XMPP] = nrelays;
+	n = store_ok ? store_auth_count() : -1;
+	counters.authorizations = n < 0 ? 0 : n;
+	imsgev_compose(iev, IMSG_CTL_COUNTERS, 0, -1, &counters,
+	    sizeof(counters));
+	for (i = 0; i < ncauses; i++)
+		imsgev_compose(iev, IMSG_CTL_CAUSE, 0, -1, &causes[i],
+		    sizeof(causes[i]));
+}
+
+/*
+ * The two addresses of an operator's authorisation, checked and made
+ * canonical: a local user of one of our domains and a bare JID
+ * elsewhere.  -1 with the reason in msg.
+ */
+static int
+policy_auth_args(const char *user, const char *jid, char *lu, char *rj,
+    char *msg, size_t len)
+{
+	char	 d[XGW_NAME_MAX];
+
+	if (strncasecmp(user, "sip:", 4) == 0)
+		user += 4;
+	if (jid_bare(user, lu, JID_MAX) == NULL || strchr(user, '/') != NULL) {
+		snprintf(msg, len, "%s: not the address of a user "
+		    "(user@domain)", user);
+		return (-1);
+	}
+	if (jid_domain(lu, d, sizeof(d)) == NULL ||
+	    !domain_is_local(proc_conf, d)) {
+		snprintf(msg, len, "%s: %s is not a local domain", user, d);
+		return (-1);
+	}
+	if (rj == NULL)
+		return (0);
+	if (strncasecmp(jid, "xmpp:", 5) == 0)
+		jid += 5;
+	if (jid_bare(jid, rj, JID_MAX) == NULL || strchr(jid, '/') != NULL) {
+		snprintf(msg, len, "%s: not a bare JID (user@domain)", jid);
+		return (-1);
+	}
+	if (jid_domain(rj, d, sizeof(d)) == NULL ||
+	    domain_is_local(proc_conf, d)) {
+		snprintf(msg, len, "%s: a local user, not a remote contact",
+		    jid);
+		return (-1);
+	}
+	return (0);
+}
+
+/* xmppgwctl authorize: committed before the answer */
+int
+policy_authorize(const char *user, const char *jid, char *msg, size_t len)
+{
+	char	 lu[JID_MAX], rj[JID_MAX], d[XGW_NAME_MAX];
+	int	 rc;
+
+	if (policy_auth_args(user, jid, lu, rj, msg, len) == -1)
+		return (-1);
+	if (!store_ok || (rc = store_auth_add(lu, rj, "operator")) == -1) {
+		snprintf(msg, len, "the authorization store cannot be "
+		    "written; see the log");
+		return (-1);
+	}
+	log_info("policy: authorization %s -> %s %s by the operator", lu,
+	    rj, rc ? "added" : "confirmed");
+	snprintf(msg, len, "%s may receive messages from %s%s%s", lu, rj,
+	    rc ? "" : " (already authorized)",
+	    jid_domain(rj, d, sizeof(d)) != NULL &&
+	    partner_find(proc_conf, d) == NULL ?
+	    " (note: not a configured partner domain)" : "");
+	return (0);
+}
+
+/* xmppgwctl revoke */
+int
+policy_revoke(const char *user, const char *jid, char *msg, size_t len)
+{
+	char	 lu[JID_MAX], rj[JID_MAX];
+	int	 rc;
+
+	if (policy_auth_args(user, jid, lu, rj, msg, len) == -1)
+		return (-1);
+	if (!store_ok || (rc = store_auth_del(lu, rj)) == -1) {
+		snprintf(msg, len, "the authorization store cannot be "
+		    "written; see the log");
+		return (-1);
+	}
+	if (rc == 0) {
+		snprintf(msg, len, "no authorization of %s for %s", rj, lu);
+		return (-1);
+	}
+	log_info("policy: authorization %s -> %s revoked by the operator",
+	    lu, rj);
+	snprintf(msg, len, "authorization of %s for %s revoked", rj, lu);
+	return (0);
+}
+
+struct auth_listing {
+	struct imsgev	*iev;
+	unsigned int	 n;
+};
+
+static void
+policy_auth_one(const struct store_auth *a, void *arg)
+{
+	struct auth_listing	*l = arg;
+	struct ibuf		*b;
+	int64_t			 created = a->created;
+
+	if (++l->n > POLICY_LIST_MAX)
+		return;
+	if ((b = imsg_create(&l->iev->ibuf, IMSG_CTL_AUTH, 0, 0, 256)) ==
+	    NULL || imsg_add_string(b, a->local) == -1 ||
+	    imsg_add_string(b, a->remote) == -1 ||
+	    imsg_add(b, &created, sizeof(created)) == -1 ||
+	    imsg_add_string(b, a->source) == -1)
+		fatal("%s: imsg", __func__);
+	imsg_close(&l->iev->ibuf, b);
+}
+
+/* xmppgwctl show authorizations [user]: the listing, then END or FAIL */
+void
+policy_auth_list(struct imsgev *iev, const char *user)
+{
+	struct auth_listing	 l = { iev, 0 };
+	char			 lu[JID_MAX], msg[256];
+
+	if (*user != '\0' &&
+	    policy_auth_args(user, NULL, lu, NULL, msg, sizeof(msg)) == -1)
+		goto fail;
+	if (!store_ok || store_auth_list(*user ? lu : NULL, policy_auth_one,
+	    &l) == -1) {
+		snprintf(msg, sizeof(msg), "the authorization store cannot "
+		    "be read; see the log");
+		goto fail;
+	}
+	if (l.n > POLICY_LIST_MAX) {
+		snprintf(msg, sizeof(msg), "%u authorizations, only the first "
+		    "%u listed: name a user", l.n, POLICY_LIST_MAX);
+		goto fail;
+	}
+	imsgev_compose(iev, IMSG_CTL_END, 0, -1, NULL, 0);
+	return;
+ fail:
+	imsgev_compose(iev, IMSG_CTL_FAIL, 0, -1, msg, strlen(msg));
 }

@@ -204,6 +204,7 @@ print_config(FILE *fp, struct xgw_config *conf)
 	struct xgw_listen	*l;
 	struct xgw_domain	*d;
 	struct xgw_partner	*p;
+	struct xgw_name		*n;
 
 	print_globals(fp, conf);
 
@@ -220,6 +221,16 @@ print_config(FILE *fp, struct xgw_config *conf)
 		print_string(fp, d->cert.path);
 		fprintf(fp, "\n\tkey ");
 		print_string(fp, d->key.path);
+		if (TAILQ_EMPTY(&d->users))
+			fprintf(fp, "\n\tusers all");
+		else {
+			fprintf(fp, "\n\tusers {");
+			TAILQ_FOREACH(n, &d->users, entry) {
+				fprintf(fp, " ");
+				print_string(fp, n->name);
+			}
+			fprintf(fp, " }");
+		}
 		fprintf(fp, "\n}\n");
 	}
 

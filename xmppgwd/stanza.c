@@ -61,19 +61,23 @@ stanza_error_type(const char *cond)
 	return (NULL);
 }
 
-/* the domain part of a JID, lower case; NULL if it has none */
+/*
+ * The domain part of a JID, lower case; NULL if it has none.  The
+ * localpart ends at the first '@' before the first '/' (RFC 7622): an
+ * '@' in the resource does not make a domain.
+ */
 const char *
 jid_domain(const char *jid, char *buf, size_t len)
 {
-	const char	*p, *end;
+	const char	*p, *end, *at;
 	size_t		 n, i;
 
-	if ((p = strchr(jid, '@')) != NULL)
-		p++;
+	if ((end = strchr(jid, '/')) == NULL)
+		end = jid + strlen(jid);
+	if ((at = memchr(jid, '@', end - jid)) != NULL)
+		p = at + 1;
 	else
 		p = jid;
-	if ((end = strchr(p, '/')) == NULL)
-		end = p + strlen(p);
 	n = end - p;
 	if (n == 0 || n >= len)
 		return (NULL);
@@ -82,6 +86,39 @@ jid_domain(const char *jid, char *buf, size_t len)
 	buf[n] = '\0';
 	if (!domain_name_valid(buf))
 		return (NULL);
+	return (buf);
+}
+
+/*
+ * "User@Domain/resource" -> "user@domain": the bare JID, lower case
+ * (ASCII), with a non-empty localpart that holds no space, control
+ * character or one of "&'/:<>@ (RFC 7622 / XEP-0106).  NULL if it is
+ * not such a JID or does not fit.
+ */
+const char *
+jid_bare(const char *jid, char *buf, size_t len)
+{
+	char		 d[XGW_NAME_MAX];
+	const char	*at, *end;
+	size_t		 n, i;
+
+	if ((end = strchr(jid, '/')) == NULL)
+		end = jid + strlen(jid);
+	if ((at = memchr(jid, '@', end - jid)) == NULL || at == jid ||
+	    jid_domain(jid, d, sizeof(d)) == NULL)
+		return (NULL);
+	n = at - jid;
+	if (n + 1 + strlen(d) + 1 > len || n > 1023)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		unsigned char c = jid[i];
+
+		if (c <= 0x20 || c == 0x7f || strchr("\"&'/:<>@", c) != NULL)
+			return (NULL);
+		buf[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+	}
+	buf[n] = '@';
+	memcpy(buf + n + 1, d, strlen(d) + 1);
 	return (buf);
 }
 

@@ -61,5 +61,6 @@ int		 stanza_make_error(struct stanza *, const char *,
 		    const char *, const char *);
 const char	*stanza_error_type(const char *);
 const char	*jid_domain(const char *, char *, size_t);
+const char	*jid_bare(const char *, char *, size_t);
 
 #endif /* STANZA_H */

@@ -51,8 +51,11 @@
 #define XGW_SECRET_MIN		16	/* bytes of dialback secret */
 #define XGW_PREFORK_MAX		32
 #define XGW_DOMAINS_MAX		64	/* additional domains per partner */
+#define XGW_USERS_MAX		1024	/* user patterns per local domain */
 
-#define XGW_IMSG_MAXSIZE	(1024 * 1024)	/* between our processes */
+#define XGW_IMSG_MAXSIZE	(2 * 1024 * 1024) /* between our processes */
+/* a stanza's decoded fields never exceed its XML: it always fits */
+#define XGW_STANZA_MAX		(1024 * 1024)
 #define XGW_CTL_MAXSIZE		(64 * 1024)	/* on the control socket */
 #define XGW_BLOB_CHUNK		(48 * 1024)	/* file contents per imsg */
 
@@ -121,6 +124,7 @@ struct xgw_domain {
 	char			 name[XGW_NAME_MAX];
 	struct xgw_file		 cert;
 	struct xgw_file		 key;
+	struct xgw_names	 users;		/* patterns; empty: all */
 };
 TAILQ_HEAD(xgw_domains, xgw_domain);
 
@@ -326,6 +330,12 @@ void		 control_listen(int);
 int		 control_relay(struct imsg *);
 int		 control_streams_relay(struct imsg *, unsigned int);
 void		 control_streams_gone(unsigned int);
+
+/* policy.c, for the control socket */
+void		 policy_counters(struct imsgev *);
+int		 policy_authorize(const char *, const char *, char *, size_t);
+int		 policy_revoke(const char *, const char *, char *, size_t);
+void		 policy_auth_list(struct imsgev *, const char *);
 
 /* sandbox.c */
 void		 sandbox_drop(const char *, uid_t, gid_t);

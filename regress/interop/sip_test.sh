@@ -86,9 +86,8 @@ xmpp_message_becomes_sip_message_body() {
 	grep -q "^Content-Type: text/plain" req.txt || atf_fail "no text/plain"
 	body=$(sipp_last_request uas | sipp_body)
 	[ "$body" = "hello over SIP" ] || atf_fail "body: '$body'"
-	gw_log() { grep -q "$1" xmppgwd.log || atf_fail "log lacks $1"; }
-	wait_for 5 grep -q "delivered to SIP (200)" xmppgwd.log ||
-	    atf_fail "no delivery line"
+	wait_for 5 sh -c "'$(XGWCTL)' -s '$PWD/ctl.sock' -j status | grep -q '\"delivered\":{\"xmpp_to_sip\":1,'" ||
+	    atf_fail "delivery not counted: $(oneline "$(ctl status)")"
 }
 xmpp_message_becomes_sip_message_cleanup() { netns_destroy; }
 
