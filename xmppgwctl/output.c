@@ -150,6 +150,13 @@ text_stream(const struct ctl_stream *st)
 }
 
 static void
+text_row(const char *name, const uint64_t *v)
+{
+	printf("  %-36s %12llu %12llu\n", name, (unsigned long long)v[0],
+	    (unsigned long long)v[1]);
+}
+
+static void
 text_counters(const struct ctl_counters *c, time_t now)
 {
 	char	 when[64];
@@ -158,18 +165,10 @@ text_counters(const struct ctl_counters *c, time_t now)
 	fmt_time(when, sizeof(when), c->since);
 	printf("messages since %s%-8s %12s %12s\n", when, "",
 	    "xmpp->sip", "sip->xmpp");
-	printf("  %-36s %12llu %12llu\n", "received",
-	    (unsigned long long)c->received[0],
-	    (unsigned long long)c->received[1]);
-	printf("  %-36s %12llu %12llu\n", "delivered",
-	    (unsigned long long)c->delivered[0],
-	    (unsigned long long)c->delivered[1]);
-	printf("  %-36s %12llu %12llu\n", "refused by policy",
-	    (unsigned long long)c->refused[0],
-	    (unsigned long long)c->refused[1]);
-	printf("  %-36s %12llu %12llu\n", "failed",
-	    (unsigned long long)c->failed[0],
-	    (unsigned long long)c->failed[1]);
+	text_row("received", c->received);
+	text_row("delivered", c->delivered);
+	text_row("refused by policy", c->refused);
+	text_row("failed", c->failed);
 	printf("  %-36s %12u %12u\n", "in flight", c->in_flight[0],
 	    c->in_flight[1]);
 	printf("errors returned later by partners: %llu\n",

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -604,4 +605,51 @@ map_sip_reason(int code)
 		if (reasons[i].code == code)
 			return (reasons[i].reason);
 	return ("Unknown");
+}
+
+/* RFC 3261 "word" characters we let through unchanged */
+static int
+is_callid(unsigned char c)
+{
+	return (isalnum(c) || strchr("-.!%*_+`'~", c) != NULL);
+}
+
+/*
+ * RFC 7572: <thread/> <-> Call-ID.  A thread that is a plain token of
+ * 1..MAP_CALLID_TOKEN characters (with at most one inner '@') is the
+ * Call-ID as it is, so it comes back unchanged; any other thread gives
+ * "t-" and 32 hex digits of two FNV-1a hashes: the same thread always
+ * gives the same Call-ID, which is what a SIP client needs to keep a
+ * conversation together.  0 or -1 (no room).
+ */
+int
+map_thread_to_callid(const char *thread, char *out, size_t outlen)
+{
+	const unsigned char	*p = (const unsigned char *)thread;
+	uint64_t		 h1 = 0xcbf29ce484222325ULL;
+	uint64_t		 h2 = 0x84222325cbf29ce4ULL;
+	size_t			 len = strlen(thread), i, at = 0;
+	int			 plain = len > 0 && len <= MAP_CALLID_TOKEN;
+
+	for (i = 0; plain && i < len; i++) {
+		if (p[i] == '@' && i > 0 && i + 1 < len && at++ == 0)
+			continue;
+		if (!is_callid(p[i]))
+			plain = 0;
+	}
+	if (plain) {
+		if (len >= outlen)
+			return (-1);
+		memcpy(out, thread, len + 1);
+		return (0);
+	}
+	for (i = 0; i < len; i++) {
+		h1 = (h1 ^ p[i]) * 0x100000001b3ULL;
+		h2 = (h2 ^ p[len - 1 - i]) * 0x100000001b3ULL;
+	}
+	if (outlen < 35)
+		return (-1);
+	snprintf(out, outlen, "t-%016llx%016llx", (unsigned long long)h1,
+	    (unsigned long long)h2);
+	return (0);
 }

@@ -43,6 +43,13 @@ int		 map_sip_to_jid(const char *, char *, size_t);
 const char	*map_sip_to_xmpp_error(int);
 /* an RFC 6120 stanza error condition -> SIP response code */
 int		 map_xmpp_error_to_sip(const char *);
+/*
+ * <thread/> -> Call-ID (RFC 7572): a token thread as it is, any other
+ * as "t-" and 32 hex digits derived from it.  0 or -1.  The way back is
+ * the Call-ID itself.
+ */
+#define MAP_CALLID_TOKEN	128
+int		 map_thread_to_callid(const char *, char *, size_t);
 /* the reason phrase for a SIP status code ("Not Found") */
 const char	*map_sip_reason(int);
 

@@ -22,6 +22,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/tree.h>
 
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -41,21 +42,38 @@
 
 /* a message handed to sip, waiting for its SIP final response */
 struct pending {
-	TAILQ_ENTRY(pending)	 entry;
+	RB_ENTRY(pending)	 entry;
 	uint32_t		 id;
 	struct stanza		 s;
 };
 
 /* a MESSAGE from SIP handed to tls, waiting to be written or refused */
 struct relay {
-	TAILQ_ENTRY(relay)	 entry;
+	RB_ENTRY(relay)		 entry;
 	uint32_t		 report;
 	uint32_t		 sip_id;
 	unsigned int		 instance;
 };
 
-static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
-static TAILQ_HEAD(, relay) relays = TAILQ_HEAD_INITIALIZER(relays);
+/* both looked up by their id for every SIP result and write report */
+static int
+pending_cmp(struct pending *a, struct pending *b)
+{
+	return (a->id < b->id ? -1 : a->id > b->id);
+}
+
+static int
+relay_cmp(struct relay *a, struct relay *b)
+{
+	return (a->report < b->report ? -1 : a->report > b->report);
+}
+
+static RB_HEAD(pendings, pending) pendings = RB_INITIALIZER(&pendings);
+static RB_HEAD(relays, relay) relays = RB_INITIALIZER(&relays);
+RB_PROTOTYPE(pendings, pending, entry, pending_cmp)
+RB_PROTOTYPE(relays, relay, entry, relay_cmp)
+RB_GENERATE(pendings, pending, entry, pending_cmp)
+RB_GENERATE(relays, relay, entry, relay_cmp)
 static unsigned int	 nrelays;
 static uint32_t		 next_report = 1;
 static unsigned int	 npending;
@@ -271,10 +289,10 @@ policy_peer_down(enum privsep_procid id, unsigned int instance)
 	if (id == PROC_TLS) {
 		control_streams_gone(instance);
 		/* what that tls process had queued for SIP senders */
-		TAILQ_FOREACH_SAFE(r, &relays, entry, tr) {
+		RB_FOREACH_SAFE(r, relays, &relays, tr) {
 			if (r->instance != instance)
 				continue;
-			TAILQ_REMOVE(&relays, r, entry);
+			RB_REMOVE(relays, &relays, r);
 			nrelays--;
 			policy_failed(CTL_SIP_TO_XMPP, "service-unavailable");
 			policy_sip_answer(r->sip_id, 503);
@@ -284,14 +302,14 @@ policy_peer_down(enum privsep_procid id, unsigned int instance)
 	}
 	if (id != PROC_SIP)
 		return;
-	while ((r = TAILQ_FIRST(&relays)) != NULL) {
-		TAILQ_REMOVE(&relays, r, entry);
+	while ((r = RB_ROOT(&relays)) != NULL) {
+		RB_REMOVE(relays, &relays, r);
 		nrelays--;
 		free(r);
 	}
 	/* what the sip process had in flight is answered, not lost */
-	while ((p = TAILQ_FIRST(&pendings)) != NULL) {
-		TAILQ_REMOVE(&pendings, p, entry);
+	while ((p = RB_ROOT(&pendings)) != NULL) {
+		RB_REMOVE(pendings, &pendings, p);
 		npending--;
 		policy_failed(CTL_XMPP_TO_SIP, "service-unavailable");
 		policy_answer(&p->s, "service-unavailable",
@@ -394,7 +412,8 @@ policy_to_sip(struct stanza *s)
 	imsg_close(&iev->ibuf, b);
 	imsgev_add(iev);
 	p->s = *s;		/* takes over the strings */
-	TAILQ_INSERT_TAIL(&pendings, p, entry);
+	if (RB_INSERT(pendings, &pendings, p) != NULL)
+		fatalx("%s: pending id %u reused", __func__, p->id);
 	npending++;
 	return (0);
 }
@@ -403,22 +422,19 @@ static void
 policy_sip_result(struct imsg *imsg)
 {
 	struct imsg_cursor	 c;
-	struct pending		*p;
+	struct pending		*p, key;
 	char			 reason[128], text[160];
-	uint32_t		 id, code;
+	uint32_t		 code;
 
 	imsg_cursor(imsg, &c);
 	if (imsg_read_u32(&c, &code) == -1 || code < 100 || code > 699 ||
 	    imsg_read_string(&c, reason, sizeof(reason)) == -1 ||
 	    imsg_cursor_end(&c) == -1)
 		imsg_fatal_size(imsg, __func__);
-	id = imsg_get_id(imsg);
-	TAILQ_FOREACH(p, &pendings, entry)
-		if (p->id == id)
-			break;
-	if (p == NULL)
+	key.id = imsg_get_id(imsg);
+	if ((p = RB_FIND(pendings, &pendings, &key)) == NULL)
 		return;
-	TAILQ_REMOVE(&pendings, p, entry);
+	RB_REMOVE(pendings, &pendings, p);
 	npending--;
 	if (code >= 200 && code < 300) {
 		counters.delivered[CTL_XMPP_TO_SIP]++;
@@ -514,7 +530,8 @@ policy_sip_in(struct imsg *imsg)
 	}
 	imsg_close(&iev->ibuf, b);
 	imsgev_add(iev);
-	TAILQ_INSERT_TAIL(&relays, r, entry);
+	if (RB_INSERT(relays, &relays, r) != NULL)
+		fatalx("%s: report %u reused", __func__, r->report);
 	nrelays++;
 	log_debug("policy: message from %s to %s relayed from SIP", s.from,
 	    s.to);
@@ -526,7 +543,7 @@ static void
 policy_sent(struct imsg *imsg)
 {
 	struct imsg_cursor	 c;
-	struct relay		*r;
+	struct relay		*r, key;
 	char			 cond[64];
 	uint32_t		 report;
 
@@ -535,12 +552,10 @@ policy_sent(struct imsg *imsg)
 	    imsg_read_string(&c, cond, sizeof(cond)) == -1 ||
 	    imsg_cursor_end(&c) == -1)
 		imsg_fatal_size(imsg, __func__);
-	TAILQ_FOREACH(r, &relays, entry)
-		if (r->report == report)
-			break;
-	if (r == NULL)
+	key.report = report;
+	if ((r = RB_FIND(relays, &relays, &key)) == NULL)
 		return;
-	TAILQ_REMOVE(&relays, r, entry);
+	RB_REMOVE(relays, &relays, r);
 	nrelays--;
 	if (cond[0] == '\0')
 		counters.delivered[CTL_SIP_TO_XMPP]++;

@@ -620,6 +620,65 @@ ATF_TC_BODY(reason_phrases, tc)
 			    "Unknown") != 0, "%d", c);
 }
 
+static void
+thread_is(const char *thread, const char *want)
+{
+	char	 buf[BUFLEN];
+
+	ATF_REQUIRE_EQ_MSG(map_thread_to_callid(thread, buf, sizeof(buf)), 0,
+	    "map_thread_to_callid(\"%s\") refused", thread);
+	ATF_CHECK_STREQ_MSG(buf, want, "map_thread_to_callid(\"%s\")",
+	    thread);
+}
+
+/* a Call-ID: word [ "@" word ], word of RFC 3261 characters */
+static int
+callid_valid(const char *s)
+{
+	const char	*set = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+			    "WXYZ0123456789-.!%*_+`'~()<>:\\\"/[]?{}@";
+
+	return (*s != '\0' && strspn(s, set) == strlen(s) &&
+	    (strchr(s, '@') == NULL || strchr(s, '@') == strrchr(s, '@')));
+}
+
+ATF_TC_WITHOUT_HEAD(thread_to_callid);
+ATF_TC_BODY(thread_to_callid, tc)
+{
+	char	 a[BUFLEN], b[BUFLEN], big[MAP_CALLID_TOKEN + 2];
+	const char *odd[] = { "has space", "<xml>", "a@b@c", "@lead",
+		    "trail@", "\xc3\xa9t\xc3\xa9", "semi;colon", "" };
+	size_t	 i;
+
+	/* tokens, and one inner '@', are kept: they come back unchanged */
+	thread_is("e0ffe42b28561960c6b1", "e0ffe42b28561960c6b1");
+	thread_is("abc-DEF.1!%*_+`'~", "abc-DEF.1!%*_+`'~");
+	thread_is("conv7@client.example", "conv7@client.example");
+	memset(big, 'x', MAP_CALLID_TOKEN);
+	big[MAP_CALLID_TOKEN] = '\0';
+	thread_is(big, big);
+	/* anything else: a stable, valid Call-ID of its own */
+	big[MAP_CALLID_TOKEN] = 'x';
+	big[MAP_CALLID_TOKEN + 1] = '\0';
+	for (i = 0; i < (sizeof(odd) / sizeof(odd[0])) + 1; i++) {
+		const char *t = i < (sizeof(odd) / sizeof(odd[0])) ? odd[i] : big;
+
+		ATF_REQUIRE_EQ(map_thread_to_callid(t, a, sizeof(a)), 0);
+		ATF_REQUIRE_EQ(map_thread_to_callid(t, b, sizeof(b)), 0);
+		ATF_CHECK_STREQ(a, b);
+		ATF_CHECK_EQ_MSG(strlen(a), 34, "\"%s\" -> \"%s\"", t, a);
+		ATF_CHECK_MSG(strncmp(a, "t-", 2) == 0 && callid_valid(a),
+		    "\"%s\" -> \"%s\"", t, a);
+	}
+	/* different threads, different Call-IDs */
+	ATF_REQUIRE_EQ(map_thread_to_callid("a b", a, sizeof(a)), 0);
+	ATF_REQUIRE_EQ(map_thread_to_callid("b a", b, sizeof(b)), 0);
+	ATF_CHECK(strcmp(a, b) != 0);
+	/* no room: refused, never truncated */
+	ATF_CHECK_EQ(map_thread_to_callid("abcdef", a, 6), -1);
+	ATF_CHECK_EQ(map_thread_to_callid("a b", a, 34), -1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, jid_to_sip_basic);
@@ -634,6 +693,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, error_tables_xmpp_to_sip);
 	ATF_TP_ADD_TC(tp, error_tables_sip_to_xmpp);
 	ATF_TP_ADD_TC(tp, reason_phrases);
+	ATF_TP_ADD_TC(tp, thread_to_callid);
 
 	return (atf_no_error());
 }
