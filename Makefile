@@ -16,7 +16,8 @@ PKG_CONFIG ?= pkg-config
 DEB_BUILD = build-essential pkg-config byacc libtls-dev libevent-dev \
 	libexpat1-dev libbsd-dev libunbound-dev libsqlite3-dev libssl-dev
 DEB_TEST = kyua atf-sh libatf-dev mandoc openssl iproute2 procps \
-	prosody lua-unbound lua-event dnsmasq-base sip-tester python3-slixmpp
+	prosody lua-unbound lua-event dnsmasq-base sip-tester python3-slixmpp \
+	stunnel4
 
 PKGS	= libtls libevent_core libbsd-overlay expat libunbound sqlite3
 WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \

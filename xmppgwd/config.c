@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
@@ -134,6 +135,9 @@ config_free(struct xgw_config *conf)
 		config_names_free(&p->domains);
 		free(p);
 	}
+	config_file_free(&conf->sip.ca);
+	config_file_free(&conf->sip.cert);
+	config_file_free(&conf->sip.key);
 	config_listens_free(&conf->sip.listens);
 	while ((t = TAILQ_FIRST(&conf->sip.trusted)) != NULL) {
 		TAILQ_REMOVE(&conf->sip.trusted, t, entry);
@@ -210,6 +214,63 @@ config_file_load(struct xgw_file *f, int secret, char *errbuf, size_t errlen)
 	return (-1);
 }
 
+/* The proxy is a name to look up, not an address literal. */
+int
+config_sip_is_name(const struct xgw_sip *sip)
+{
+	struct in6_addr	 a;
+
+	return (inet_pton(AF_INET, sip->proxy, &a) != 1 &&
+	    inet_pton(AF_INET6, sip->proxy, &a) != 1);
+}
+
+/*
+ * Fill sip->proxy_addrs with the proxy's addresses, in the order
+ * getaddrinfo(3) gives them, at most XGW_SIP_ADDRS_MAX.  In the parent,
+ * at each load: the sip process is chrooted and has no resolver, and
+ * the proxy is an enterprise host that the system's resolver (with
+ * /etc/hosts) knows, not the resolver the dialback process asks for
+ * partners.  Returns the number of addresses; with none, errbuf says
+ * why.
+ */
+int
+config_sip_resolve(struct xgw_sip *sip, char *errbuf, size_t errlen)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		 port[8];
+	int		 rv;
+
+	sip->proxy_naddrs = 0;
+	memset(sip->proxy_addrs, 0, sizeof(sip->proxy_addrs));
+	if (!sip->configured)
+		return (0);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	if (!config_sip_is_name(sip))
+		hints.ai_flags = AI_NUMERICHOST;
+	(void)snprintf(port, sizeof(port), "%u", sip->proxy_port);
+	if ((rv = getaddrinfo(sip->proxy, port, &hints, &res)) != 0) {
+		snprintf(errbuf, errlen, "sip proxy \"%s\": %s", sip->proxy,
+		    rv == EAI_SYSTEM ? strerror(errno) : gai_strerror(rv));
+		return (0);
+	}
+	for (ai = res; ai != NULL && sip->proxy_naddrs < XGW_SIP_ADDRS_MAX;
+	    ai = ai->ai_next) {
+		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    ai->ai_addrlen > sizeof(struct sockaddr_storage))
+			continue;
+		memcpy(&sip->proxy_addrs[sip->proxy_naddrs++], ai->ai_addr,
+		    ai->ai_addrlen);
+	}
+	freeaddrinfo(res);
+	if (sip->proxy_naddrs == 0)
+		snprintf(errbuf, errlen, "sip proxy \"%s\": no IPv4 or IPv6 "
+		    "address", sip->proxy);
+	return (sip->proxy_naddrs);
+}
+
 /* "127.0.0.1:5269" or "[::1]:5269"; port omitted when 0 */
 const char *
 config_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -284,13 +345,17 @@ config_msg(const char *fmt, ...)
 
 /*
  * The transfer.  Each role gets what it needs and nothing else: only
- * dialback sees the secret, only tls the certificates and keys.
+ * dialback sees the secret, only tls the domains' certificates and
+ * keys, only sip its own and the CA it checks the proxy with.
  */
 enum config_filekind {
 	CFILE_CA = 1,
 	CFILE_SECRET,
 	CFILE_CERT,
-	CFILE_KEY
+	CFILE_KEY,
+	CFILE_SIP_CA,
+	CFILE_SIP_CERT,
+	CFILE_SIP_KEY
 };
 
 static void
@@ -469,16 +534,32 @@ config_set_sip(struct imsgev *iev, struct xgw_config *conf, int fds)
 	struct xgw_listen	*l;
 	struct xgw_trusted	*t;
 	struct ibuf		*b;
+	unsigned int		 i;
 
-	b = config_create(iev, IMSG_CFG_SIP, 64);
+	b = config_create(iev, IMSG_CFG_SIP, 64 + conf->sip.proxy_naddrs *
+	    sizeof(struct sockaddr_storage));
 	if (imsg_add_u32(b, conf->sip.configured) == -1 ||
 	    imsg_add_string(b, conf->sip.proxy) == -1 ||
 	    imsg_add_u32(b, conf->sip.proxy_port) == -1 ||
-	    imsg_add_u32(b, conf->sip.proxy_transport) == -1)
+	    imsg_add_u32(b, conf->sip.proxy_transport) == -1 ||
+	    imsg_add_u32(b, conf->sip.proxy_naddrs) == -1)
 		fatal("%s: imsg_add", __func__);
+	for (i = 0; i < conf->sip.proxy_naddrs; i++)
+		if (imsg_add(b, &conf->sip.proxy_addrs[i],
+		    sizeof(conf->sip.proxy_addrs[i])) == -1)
+			fatal("%s: imsg_add", __func__);
 	config_compose(iev, b);
 	if (!fds)
 		return;
+	if (conf->sip.proxy_transport == XPORT_TLS) {
+		if (conf->sip.ca.len > 0)
+			config_set_file(iev, &conf->sip.ca, CFILE_SIP_CA, 0);
+		else
+			config_set_file(iev, &conf->ca, CFILE_CA, 0);
+	}
+	/* for mutual TLS with the proxy and for the tls listeners */
+	config_set_file(iev, &conf->sip.cert, CFILE_SIP_CERT, 0);
+	config_set_file(iev, &conf->sip.key, CFILE_SIP_KEY, 0);
 	TAILQ_FOREACH(l, &conf->sip.listens, entry)
 		config_set_listen(iev, IMSG_CFG_SIP_LISTEN, l);
 	TAILQ_FOREACH(t, &conf->sip.trusted, entry) {
@@ -580,6 +661,15 @@ config_get_file(struct imsg *imsg, struct xgw_config *conf)
 	case CFILE_SECRET:
 		f = &conf->secret;
 		break;
+	case CFILE_SIP_CA:
+		f = &conf->sip.ca;
+		break;
+	case CFILE_SIP_CERT:
+		f = &conf->sip.cert;
+		break;
+	case CFILE_SIP_KEY:
+		f = &conf->sip.key;
+		break;
 	case CFILE_CERT:
 	case CFILE_KEY:
 		TAILQ_FOREACH(d, &conf->domains, entry)
@@ -678,7 +768,8 @@ config_get_sip(struct imsg *imsg, struct xgw_config *conf)
 {
 	struct imsg_cursor	 c;
 	struct xgw_trusted	*t;
-	uint32_t		 v, port, transport, sslen;
+	struct sockaddr_storage	*ss;
+	uint32_t		 v, port, transport, sslen, naddrs, i;
 
 	imsg_cursor(imsg, &c);
 	if (imsg_get_type(imsg) == IMSG_CFG_SIP_TRUSTED) {
@@ -698,8 +789,17 @@ config_get_sip(struct imsg *imsg, struct xgw_config *conf)
 	    imsg_read_string(&c, conf->sip.proxy, sizeof(conf->sip.proxy))
 	    == -1 || imsg_read_u32(&c, &port) == -1 || port > 65535 ||
 	    imsg_read_u32(&c, &transport) == -1 || transport > XPORT_TLS ||
-	    imsg_cursor_end(&c) == -1)
+	    imsg_read_u32(&c, &naddrs) == -1 || naddrs > XGW_SIP_ADDRS_MAX)
 		config_bad(imsg, "sip");
+	for (i = 0; i < naddrs; i++) {
+		ss = &conf->sip.proxy_addrs[i];
+		if (imsg_read_bytes(&c, ss, sizeof(*ss)) == -1 ||
+		    (ss->ss_family != AF_INET && ss->ss_family != AF_INET6))
+			config_bad(imsg, "sip proxy address");
+	}
+	if (imsg_cursor_end(&c) == -1)
+		config_bad(imsg, "sip");
+	conf->sip.proxy_naddrs = naddrs;
 	conf->sip.configured = v;
 	conf->sip.proxy_port = port;
 	conf->sip.proxy_transport = transport;

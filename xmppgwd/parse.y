@@ -142,6 +142,7 @@ static TAILQ_HEAD(objlocs, objloc)	 objlocs =
 #define ITEM_IDLE		0x2000
 #define ITEM_SUBREFRESH		0x4000
 #define ITEM_USERS		0x8000
+#define ITEM_CAFILE		0x10000
 
 static struct xgw_config	*conf;
 static unsigned int		 seen;		/* SEEN_* */
@@ -194,6 +195,8 @@ static void	 domain_begin(char *, int);
 static void	 domain_end(void);
 static void	 domain_user(char *);
 static void	 domain_keypair(struct xgw_domain *, const char *, int);
+static int	 keypair_check(struct xgw_file *, struct xgw_file *, char *,
+		    size_t);
 static void	 partner_begin(char *, int);
 static void	 partner_domain(char *);
 static void	 sip_begin(int);
@@ -551,6 +554,9 @@ sipopt		: PROXY STRING port transport	{
 			if (seen_once(&items, ITEM_PROXY, "sip proxy") == 0 &&
 			    proxy_host(sip->proxy, $2, sizeof(sip->proxy),
 			    "sip proxy") == 0) {
+				(void)strlcpy(sip->proxy_file, file->name,
+				    sizeof(sip->proxy_file));
+				sip->proxy_line = $<lineno>1;
 				sip->proxy_transport = $4 == -1 ?
 				    XPORT_TCP : $4;
 				if ($3)
@@ -576,6 +582,31 @@ sipopt		: PROXY STRING port transport	{
 			rv = trusted_add($2);
 			if (rv == -1)
 				YYERROR;
+		}
+		| CA FILENAME STRING		{
+			struct xgw_file	*f = &conf->sip.ca;
+
+			if (seen_once(&items, ITEM_CAFILE, "sip ca file") == 0 &&
+			    resolve_path(f->path, $3, sizeof(f->path),
+			    "sip ca file") == 0)
+				load_file(f, 0, "sip ca file");
+		}
+		| CERTIFICATE STRING		{
+			struct xgw_file	*f = &conf->sip.cert;
+
+			if (seen_once(&items, ITEM_CERT,
+			    "sip certificate") == 0 &&
+			    resolve_path(f->path, $2, sizeof(f->path),
+			    "sip certificate") == 0)
+				load_file(f, 0, "sip certificate");
+		}
+		| KEY STRING			{
+			struct xgw_file	*f = &conf->sip.key;
+
+			if (seen_once(&items, ITEM_KEY, "sip key") == 0 &&
+			    resolve_path(f->path, $2, sizeof(f->path),
+			    "sip key") == 0)
+				load_file(f, 1, "sip key");
 		}
 		;
 
@@ -1748,46 +1779,48 @@ domain_end(void)
 		domain_keypair(d, ol->fname, ol->line);
 }
 
-/* Refuse a certificate and key that libtls could not serve with. */
-static void
-domain_keypair(struct xgw_domain *d, const char *fname, int line)
+/*
+ * Refuse a certificate and key that libtls could not use: 0 if they
+ * can, else -1 with the reason in why.
+ */
+static int
+keypair_check(struct xgw_file *cert, struct xgw_file *key, char *why,
+    size_t len)
 {
 	struct tls_config	*tc = NULL;
 	struct tls		*t = NULL;
-	const char		*why = NULL;
+	int			 rv = -1;
 
-	if (tls_init() == -1) {
-		why = "tls_init failed";
-		goto fail;
-	}
-	if ((tc = tls_config_new()) == NULL) {
-		why = "tls_config_new failed";
-		goto fail;
-	}
-	if (tls_config_set_keypair_mem(tc, d->cert.data, d->cert.len,
-	    d->key.data, d->key.len) == -1) {
-		why = tls_config_error(tc);
-		goto fail;
-	}
-	if ((t = tls_server()) == NULL) {
-		why = "tls_server failed";
-		goto fail;
-	}
-	if (tls_configure(t, tc) == -1) {
-		why = tls_error(t);
-		goto fail;
-	}
-	tls_free(t);
-	tls_config_free(tc);
-	return;
- fail:
-	conf_error(fname, line, "domain \"%s\": certificate and key do not "
-	    "match or cannot be used: %s", d->name,
-	    why != NULL ? why : "unknown error");
+	if (tls_init() == -1)
+		(void)strlcpy(why, "tls_init failed", len);
+	else if ((tc = tls_config_new()) == NULL)
+		(void)strlcpy(why, "tls_config_new failed", len);
+	else if (tls_config_set_keypair_mem(tc, cert->data, cert->len,
+	    key->data, key->len) == -1)
+		(void)strlcpy(why, tls_config_error(tc) ? tls_config_error(tc) :
+		    "unknown error", len);
+	else if ((t = tls_server()) == NULL)
+		(void)strlcpy(why, "tls_server failed", len);
+	else if (tls_configure(t, tc) == -1)
+		(void)strlcpy(why, tls_error(t) ? tls_error(t) :
+		    "unknown error", len);
+	else
+		rv = 0;
 	if (t != NULL)
 		tls_free(t);
 	if (tc != NULL)
 		tls_config_free(tc);
+	return (rv);
+}
+
+static void
+domain_keypair(struct xgw_domain *d, const char *fname, int line)
+{
+	char	 why[512];
+
+	if (keypair_check(&d->cert, &d->key, why, sizeof(why)) == -1)
+		conf_error(fname, line, "domain \"%s\": certificate and key "
+		    "do not match or cannot be used: %s", d->name, why);
 }
 
 static void
@@ -1862,8 +1895,37 @@ sip_begin(int line)
 static void
 sip_end(void)
 {
+	struct xgw_sip		*sip = &conf->sip;
+	struct xgw_listen	*l;
+	char			 why[512];
+
 	if ((items & ITEM_PROXY) == 0)
 		conf_error(file->name, sip_line, "sip: proxy is required");
+	if ((items & (ITEM_CERT | ITEM_KEY)) == ITEM_CERT)
+		conf_error(file->name, sip_line, "sip: certificate without "
+		    "key");
+	else if ((items & (ITEM_CERT | ITEM_KEY)) == ITEM_KEY)
+		conf_error(file->name, sip_line, "sip: key without "
+		    "certificate");
+	else if (sip->cert.len > 0 && sip->key.len > 0 &&
+	    keypair_check(&sip->cert, &sip->key, why, sizeof(why)) == -1)
+		conf_error(file->name, sip_line, "sip: certificate and key "
+		    "do not match or cannot be used: %s", why);
+	TAILQ_FOREACH(l, &sip->listens, entry)
+		if (l->transport == XPORT_TLS)
+			break;
+	if (l != NULL && (items & ITEM_CERT) == 0)
+		conf_error(file->name, sip_line, "sip: listen on with tls "
+		    "needs certificate and key");
+	if ((items & ITEM_PROXY) && sip->proxy_transport != XPORT_TLS) {
+		if (items & ITEM_CAFILE)
+			conf_warn(file->name, sip_line, "sip: ca file is not "
+			    "used: the proxy is not reached over tls");
+		if ((items & ITEM_CERT) && l == NULL)
+			conf_warn(file->name, sip_line, "sip: certificate is "
+			    "not used: neither the proxy nor a listener is "
+			    "tls");
+	}
 }
 
 /*

@@ -154,6 +154,21 @@ print_sip(FILE *fp, struct xgw_sip *sip)
 	print_string(fp, sip->proxy);
 	fprintf(fp, " port %u %s\n", sip->proxy_port,
 	    print_transport(sip->proxy_transport));
+	if (sip->ca.path[0] != '\0') {
+		fprintf(fp, "\tca file ");
+		print_string(fp, sip->ca.path);
+		fprintf(fp, "\n");
+	}
+	if (sip->cert.path[0] != '\0') {
+		fprintf(fp, "\tcertificate ");
+		print_string(fp, sip->cert.path);
+		fprintf(fp, "\n");
+	}
+	if (sip->key.path[0] != '\0') {
+		fprintf(fp, "\tkey ");
+		print_string(fp, sip->key.path);
+		fprintf(fp, "\n");
+	}
 	TAILQ_FOREACH(l, &sip->listens, entry)
 		print_listen(fp, "\t", l, 1);
 	TAILQ_FOREACH(t, &sip->trusted, entry)

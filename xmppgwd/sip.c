@@ -33,6 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <tls.h>
+
 #include "xmppgwd.h"
 #include "control.h"
 #include "log.h"
@@ -45,6 +47,8 @@
 #define SIP_TIMER_F		(64 * SIP_T1_MS / 1000)	/* seconds */
 #define SIP_BACKOFF_MAX		30
 #define SIP_MAX_PENDING		10000
+#define SIP_CONNECT_TIMEOUT	10	/* s for TCP connect and TLS handshake */
+#define SIP_STABLE		5	/* s up before a drop resets the backoff */
 
 struct sip_txn {
 	TAILQ_ENTRY(sip_txn)	 entry;
@@ -53,26 +57,38 @@ struct sip_txn {
 	time_t			 deadline;
 };
 
+/* the connection to the proxy */
 static struct {
 	int			 fd;
-	int			 state;		/* SIP_DOWN, _CONNECTING, _UP */
+	int			 state;		/* SIP_DOWN ... SIP_UP */
+	int			 started;	/* sip_start has run */
+	struct tls		*tls;		/* NULL over TCP */
+	struct tls_config	*tls_cfg;	/* NULL: the proxy is TCP */
 	struct event		 ev_read, ev_write, ev_retry, ev_timer;
 	struct xbuf		 out;
 	size_t			 out_off;
 	char			*in;
 	size_t			 inlen;
 	unsigned int		 backoff;
-	struct sockaddr_storage	 proxy;
+	time_t			 deadline;	/* of connect and handshake */
+	time_t			 up_since;
+	char			 name[XGW_NAME_MAX];	/* as configured */
+	int			 is_name;	/* not an address literal */
+	struct sockaddr_storage	 addrs[XGW_SIP_ADDRS_MAX];
+	unsigned int		 naddrs;
+	unsigned int		 cur;		/* the address tried now */
 	char			 local[64];	/* our address:port, for Via */
 	TAILQ_HEAD(, sip_txn)	 txns;
 	unsigned int		 ntxns;
 } sp;
-
 /* a connection from the proxy (or anyone) to our SIP listener */
 struct sip_peer {
 	TAILQ_ENTRY(sip_peer)	 entry;
 	uint32_t		 id;
 	int			 fd;
+	struct tls		*tls;		/* on a tls listener */
+	int			 handshaking;
+	time_t			 deadline;	/* of the handshake */
 	int			 trusted;
 	char			 addr[64];
 	struct event		 ev_read, ev_write;
@@ -94,6 +110,7 @@ struct sip_listener {
 	TAILQ_ENTRY(sip_listener) entry;
 	struct event		 ev;
 	int			 fd;
+	int			 tls;
 };
 
 static TAILQ_HEAD(, sip_peer)	 sip_peers = TAILQ_HEAD_INITIALIZER(sip_peers);
@@ -102,12 +119,14 @@ static TAILQ_HEAD(, sip_listener) sip_listeners =
     TAILQ_HEAD_INITIALIZER(sip_listeners);
 static uint32_t			 sip_next_id = 1;
 static unsigned int		 sip_npeers;
+static struct tls		*sip_srv;	/* of the tls listeners */
 
 #define SIP_MAX_PEERS	64
 
 #define SIP_DOWN	0
-#define SIP_CONNECTING	1
-#define SIP_UP		2
+#define SIP_CONNECTING	1	/* TCP */
+#define SIP_HANDSHAKE	2	/* TLS */
+#define SIP_UP		3
 
 static void	sip_init(void);
 static void	sip_configure(struct xgw_config *, struct xgw_config *);
@@ -116,6 +135,11 @@ static int	sip_dispatch(struct imsgev *, struct imsg *);
 static void	sip_peer_down(enum privsep_procid, unsigned int);
 static void	sip_connect(int, short, void *);
 static void	sip_connected(int, short, void *);
+static void	sip_handshake(int, short, void *);
+static void	sip_up(void);
+static const char *sip_tls_error(void);
+static const char *sip_proxy_name(void);
+static void	sip_close(void);
 static void	sip_readable(int, short, void *);
 static void	sip_writable(int, short, void *);
 static void	sip_tick(int, short, void *);
@@ -130,6 +154,9 @@ static void	sip_accept(int, short, void *);
 static void	sip_peer_read(int, short, void *);
 static void	sip_peer_write(int, short, void *);
 static void	sip_peer_close(struct sip_peer *);
+static void	sip_peer_handshake(struct sip_peer *);
+static int	sip_peer_input(struct sip_peer *, const char *, size_t);
+static struct tls *sip_server(struct xgw_config *);
 static void	sip_peer_request(struct sip_peer *, struct sipmsg *);
 static void	sip_peer_respond(struct sip_peer *, const char *, int,
 		    const char *);
@@ -151,6 +178,8 @@ sip_init(void)
 {
 	struct timeval	 tv = { 1, 0 };
 
+	if (tls_init() == -1)
+		fatalx("%s: tls_init", __func__);
 	sp.fd = -1;
 	TAILQ_INIT(&sp.txns);
 	xbuf_init(&sp.out);
@@ -159,58 +188,96 @@ sip_init(void)
 	evtimer_add(&sp.ev_timer, &tv);
 }
 
-/*
- * The proxy must be an address in this version: names would need the
- * dialback process's resolver (see BUGS in xmppgwd(8)).
- */
 static int
-sip_proxy_addr(struct xgw_config *conf, struct sockaddr_storage *ss)
+sip_file_differs(struct xgw_file *a, struct xgw_file *b)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	return (a->len != b->len ||
+	    (a->len > 0 && memcmp(a->data, b->data, a->len) != 0));
+}
 
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, conf->sip.proxy, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(conf->sip.proxy_port);
-		return (0);
+/* Whether the connection to the proxy must be made anew for new. */
+static int
+sip_proxy_changed(struct xgw_config *old, struct xgw_config *new)
+{
+	struct xgw_sip	*o, *n = &new->sip;
+
+	if (old == NULL)
+		return (1);
+	o = &old->sip;
+	return (o->configured != n->configured ||
+	    strcmp(o->proxy, n->proxy) != 0 ||
+	    o->proxy_port != n->proxy_port ||
+	    o->proxy_transport != n->proxy_transport ||
+	    o->proxy_naddrs != n->proxy_naddrs ||
+	    memcmp(o->proxy_addrs, n->proxy_addrs, sizeof(o->proxy_addrs))
+	    != 0 || sip_file_differs(&old->ca, &new->ca) ||
+	    sip_file_differs(&o->ca, &n->ca) ||
+	    sip_file_differs(&o->cert, &n->cert) ||
+	    sip_file_differs(&o->key, &n->key));
+}
+
+/*
+ * TLS 1.2 and 1.3; the proxy's certificate is checked against the sip
+ * block's CA, else the global one (both sent only to us), and its name
+ * against the proxy as configured (an address literal against the
+ * certificate's IP addresses).  The client certificate, if any, is for
+ * proxies that require mutual TLS.
+ */
+static struct tls_config *
+sip_tls_config(struct xgw_config *conf)
+{
+	struct tls_config	*cfg;
+	struct xgw_file		*ca;
+
+	ca = conf->sip.ca.len > 0 ? &conf->sip.ca : &conf->ca;
+	if ((cfg = tls_config_new()) == NULL)
+		fatal("%s: tls_config_new", __func__);
+	if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
+	    TLS_PROTOCOL_TLSv1_3) == -1 ||
+	    tls_config_set_ca_mem(cfg, ca->data, ca->len) == -1 ||
+	    (conf->sip.cert.len > 0 && tls_config_set_keypair_mem(cfg,
+	    conf->sip.cert.data, conf->sip.cert.len, conf->sip.key.data,
+	    conf->sip.key.len) == -1)) {
+		log_warnx("sip: TLS configuration for the proxy %s: %s",
+		    conf->sip.proxy, tls_config_error(cfg));
+		tls_config_free(cfg);
+		return (NULL);
 	}
-	if (inet_pton(AF_INET6, conf->sip.proxy, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(conf->sip.proxy_port);
-		return (0);
-	}
-	return (-1);
+	return (cfg);
 }
 
 static void
 sip_configure(struct xgw_config *old, struct xgw_config *new)
 {
-	struct sockaddr_storage	 ss;
+	struct timeval	 tv = { 0, 0 };
 
 	if (proc_conf != NULL)
 		sip_listen(new);
-	if (!new->sip.configured) {
-		if (sp.state != SIP_DOWN)
-			sip_down("the sip block was removed");
+	if (!sip_proxy_changed(old, new))
 		return;
+	if (sp.state != SIP_DOWN) {
+		log_info("sip: closing the connection to the proxy %s: %s",
+		    sip_proxy_name(), new->sip.configured ?
+		    "the proxy changed" : "the sip block was removed");
+		sip_close();
 	}
-	if (sip_proxy_addr(new, &ss) == -1) {
-		log_warnx("sip: proxy %s is not an IP address; SIP relay off",
-		    new->sip.proxy);
-		memset(&sp.proxy, 0, sizeof(sp.proxy));
-		if (sp.state != SIP_DOWN)
-			sip_down("the proxy changed");
+	evtimer_del(&sp.ev_retry);
+	if (sp.tls_cfg != NULL)
+		tls_config_free(sp.tls_cfg);
+	sp.tls_cfg = NULL;
+	sp.naddrs = sp.cur = sp.backoff = 0;
+	if (!new->sip.configured)
 		return;
-	}
-	if (new->sip.proxy_transport == XPORT_TLS)
-		log_warnx("sip: TLS to the proxy is not supported in this "
-		    "version; using TCP");
-	if (memcmp(&ss, &sp.proxy, sizeof(ss)) != 0) {
-		sp.proxy = ss;
-		if (sp.state != SIP_DOWN)
-			sip_down("the proxy changed");
-	}
+	(void)strlcpy(sp.name, new->sip.proxy, sizeof(sp.name));
+	sp.is_name = config_sip_is_name(&new->sip);
+	if (new->sip.proxy_transport == XPORT_TLS &&
+	    (sp.tls_cfg = sip_tls_config(new)) == NULL)
+		return;		/* said why; unreachable until fixed */
+	/* none when the name did not resolve: the parent said so */
+	sp.naddrs = new->sip.proxy_naddrs;
+	memcpy(sp.addrs, new->sip.proxy_addrs, sizeof(sp.addrs));
+	if (sp.started && sp.naddrs > 0)
+		evtimer_add(&sp.ev_retry, &tv);
 }
 
 static void
@@ -219,27 +286,47 @@ sip_start(void)
 	struct timeval	 tv = { 0, 0 };
 
 	sip_listen(proc_conf);
-	if (sp.proxy.ss_family != 0)
+	sp.started = 1;
+	if (sp.naddrs > 0)
 		evtimer_add(&sp.ev_retry, &tv);
+}
+
+/* "sip.contoso.example (192.0.2.10:5061)", for the log */
+static const char *
+sip_proxy_name(void)
+{
+	static char	 buf[XGW_NAME_MAX + 80];
+	char		 addr[64];
+
+	if (sp.cur >= sp.naddrs)
+		return (sp.name);
+	config_sockaddr(&sp.addrs[sp.cur], addr, sizeof(addr));
+	if (sp.is_name)
+		snprintf(buf, sizeof(buf), "%s (%s)", sp.name, addr);
+	else
+		(void)strlcpy(buf, addr, sizeof(buf));
+	return (buf);
 }
 
 static void
 sip_connect(int fd, short event, void *arg)
 {
-	socklen_t	 len;
-	int		 s;
+	struct sockaddr_storage	*ss;
+	socklen_t		 len;
+	int			 s;
 
-	if (sp.proxy.ss_family == 0 || sp.state != SIP_DOWN)
+	if (sp.naddrs == 0 || sp.state != SIP_DOWN)
 		return;
-	len = sp.proxy.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	ss = &sp.addrs[sp.cur];
+	len = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
 	    sizeof(struct sockaddr_in6);
-	if ((s = socket(sp.proxy.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	if ((s = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("sip: socket");
 		sip_down("socket");
 		return;
 	}
-	if (connect(s, (struct sockaddr *)&sp.proxy, len) == -1 &&
+	if (connect(s, (struct sockaddr *)ss, len) == -1 &&
 	    errno != EINPROGRESS) {
 		close(s);
 		sip_down(strerror(errno));
@@ -247,6 +334,7 @@ sip_connect(int fd, short event, void *arg)
 	}
 	sp.fd = s;
 	sp.state = SIP_CONNECTING;
+	sp.deadline = time(NULL) + SIP_CONNECT_TIMEOUT;
 	event_set(&sp.ev_write, s, EV_WRITE, sip_connected, NULL);
 	event_add(&sp.ev_write, NULL);
 }
@@ -254,9 +342,8 @@ sip_connect(int fd, short event, void *arg)
 static void
 sip_connected(int fd, short event, void *arg)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(int);
-	int			 err = 0;
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
@@ -264,41 +351,98 @@ sip_connected(int fd, short event, void *arg)
 		sip_down(strerror(err));
 		return;
 	}
-	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+	if (sp.tls_cfg == NULL) {
+		sip_up();
+		return;
+	}
+	/* the name checked is the configured one, never an address's */
+	if ((sp.tls = tls_client()) == NULL) {
+		sip_down("tls_client failed");
+		return;
+	}
+	if (tls_configure(sp.tls, sp.tls_cfg) == -1 ||
+	    tls_connect_socket(sp.tls, fd, sp.name) == -1) {
+		sip_down(sip_tls_error());
+		return;
+	}
+	sp.state = SIP_HANDSHAKE;
+	event_set(&sp.ev_read, fd, EV_READ, sip_handshake, NULL);
+	event_set(&sp.ev_write, fd, EV_WRITE, sip_handshake, NULL);
+	sip_handshake(fd, 0, NULL);
+}
+
+/* A failed handshake (a certificate that does not verify) is "down". */
+static void
+sip_handshake(int fd, short event, void *arg)
+{
+	char	 why[512];
+	int	 r;
+
+	if ((r = tls_handshake(sp.tls)) == TLS_WANT_POLLIN) {
+		event_add(&sp.ev_read, NULL);
+		return;
+	}
+	if (r == TLS_WANT_POLLOUT) {
+		event_add(&sp.ev_write, NULL);
+		return;
+	}
+	if (r == -1) {
+		snprintf(why, sizeof(why), "TLS handshake: %s",
+		    sip_tls_error());
+		sip_down(why);
+		return;
+	}
+	event_del(&sp.ev_read);
+	event_del(&sp.ev_write);
+	sip_up();
+}
+
+static void
+sip_up(void)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getsockname(sp.fd, (struct sockaddr *)&ss, &len) == -1) {
 		sip_down(strerror(errno));
 		return;
 	}
 	config_sockaddr(&ss, sp.local, sizeof(sp.local));
 	sp.state = SIP_UP;
-	sp.backoff = 0;
-	event_set(&sp.ev_read, fd, EV_READ | EV_PERSIST, sip_readable, NULL);
+	sp.up_since = time(NULL);
+	event_set(&sp.ev_read, sp.fd, EV_READ | EV_PERSIST, sip_readable,
+	    NULL);
 	event_add(&sp.ev_read, NULL);
-	event_set(&sp.ev_write, fd, EV_WRITE, sip_writable, NULL);
+	event_set(&sp.ev_write, sp.fd, EV_WRITE, sip_writable, NULL);
 	if (sp.out.len > sp.out_off)
 		event_add(&sp.ev_write, NULL);
-	log_info("sip: connected to the proxy %s",
-	    config_sockaddr(&sp.proxy, (char [64]){ 0 }, 64));
+	if (sp.tls != NULL)
+		log_info("sip: connected to the proxy %s over %s",
+		    sip_proxy_name(), tls_conn_version(sp.tls));
+	else
+		log_info("sip: connected to the proxy %s", sip_proxy_name());
 }
 
 /*
- * The connection is gone (or never came): every transaction on it fails
- * with 503 now, and a new connection is tried after a growing delay.
+ * Close the connection (up or being made): every transaction on it
+ * fails with 503 now.
  */
 static void
-sip_down(const char *why)
+sip_close(void)
 {
-	struct timeval	 tv = { 0, 0 };
 	struct sip_txn	*t;
 
-	/* once when it goes, not at every retry */
-	if (sp.state == SIP_UP || sp.backoff == 0)
-		log_warnx("sip: proxy %s unreachable: %s",
-		    config_sockaddr(&sp.proxy, (char [64]){ 0 }, 64), why);
 	if (sp.fd != -1) {
-		if (sp.state == SIP_UP)
+		/* ev_read is set from the handshake on */
+		if (sp.state != SIP_CONNECTING)
 			event_del(&sp.ev_read);
 		event_del(&sp.ev_write);
+		if (sp.tls != NULL) {
+			/* best effort: the socket is non-blocking */
+			(void)tls_close(sp.tls);
+			tls_free(sp.tls);
+			sp.tls = NULL;
+		}
 		close(sp.fd);
 		sp.fd = -1;
 	}
@@ -313,25 +457,65 @@ sip_down(const char *why)
 		sip_result(t->id, 503, "SIP proxy unreachable");
 		free(t);
 	}
-	if (sp.proxy.ss_family == 0)
+}
+
+/*
+ * The connection is gone (or never came): the next address is tried at
+ * once, and after the last a new round starts after a growing delay.
+ * A connection that dies young (a proxy that refuses our certificate
+ * after a TLS 1.3 handshake) does not reset the delay.
+ */
+static void
+sip_down(const char *why)
+{
+	struct timeval	 tv = { 0, 0 };
+	int		 was_up = sp.state == SIP_UP;
+
+	if (was_up && time(NULL) - sp.up_since >= SIP_STABLE)
+		sp.backoff = 0;
+	/* once when it goes or in the first round, not at every retry */
+	if (sp.backoff == 0)
+		log_warnx("sip: proxy %s unreachable: %s", sip_proxy_name(),
+		    why);
+	sip_close();
+	if (sp.naddrs == 0)
 		return;
+	evtimer_del(&sp.ev_retry);
+	if (!was_up && sp.cur + 1 < sp.naddrs) {
+		sp.cur++;
+		evtimer_add(&sp.ev_retry, &tv);
+		return;
+	}
+	sp.cur = 0;
 	sp.backoff = sp.backoff ? sp.backoff * 2 : 1;
 	if (sp.backoff > SIP_BACKOFF_MAX)
 		sp.backoff = SIP_BACKOFF_MAX;
 	tv.tv_sec = sp.backoff;
-	evtimer_del(&sp.ev_retry);
 	evtimer_add(&sp.ev_retry, &tv);
 }
 
 static void
 sip_writable(int fd, short event, void *arg)
 {
+	char	 why[512];
 	ssize_t	 n;
 
 	while (sp.out_off < sp.out.len) {
-		n = write(fd, sp.out.data + sp.out_off,
-		    sp.out.len - sp.out_off);
-		if (n == -1) {
+		if (sp.tls != NULL) {
+			n = tls_write(sp.tls, sp.out.data + sp.out_off,
+			    sp.out.len - sp.out_off);
+			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+				event_add(&sp.ev_write, NULL);
+				return;
+			}
+			if (n == -1) {
+				snprintf(why, sizeof(why), "TLS: %s",
+				    sip_tls_error());
+				sip_down(why);
+				return;
+			}
+		} else if ((n = write(fd, sp.out.data + sp.out_off,
+		    sp.out.len - sp.out_off)) == -1) {
 			if (errno == EAGAIN || errno == EINTR) {
 				event_add(&sp.ev_write, NULL);
 				return;
@@ -344,31 +528,75 @@ sip_writable(int fd, short event, void *arg)
 	sp.out.len = sp.out_off = 0;
 }
 
+/* One read; 0 when nothing more is to be read now, -1 when down. */
+static int
+sip_read_once(int fd, char *buf, size_t len, ssize_t *n)
+{
+	char	 why[512];
+
+	if (sp.tls != NULL) {
+		*n = tls_read(sp.tls, buf, len);
+		if (*n == TLS_WANT_POLLIN)
+			return (0);
+		if (*n == TLS_WANT_POLLOUT) {
+			event_add(&sp.ev_write, NULL);
+			return (0);
+		}
+		if (*n == -1) {
+			/* e.g. the proxy's alert that it wants our cert */
+			snprintf(why, sizeof(why), "TLS: %s",
+			    sip_tls_error());
+			sip_down(why);
+			return (-1);
+		}
+	} else if ((*n = read(fd, buf, len)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return (0);
+		sip_down(strerror(errno));
+		return (-1);
+	}
+	if (*n == 0) {
+		sip_down("the proxy closed the connection");
+		return (-1);
+	}
+	return (1);
+}
+
+/* libtls's reason, never NULL */
+static const char *
+sip_tls_error(void)
+{
+	const char	*e;
+
+	if (sp.tls == NULL || (e = tls_error(sp.tls)) == NULL)
+		return ("unknown error");
+	return (e);
+}
+
+/* TLS may hold several records: read until none is left (bounded). */
 static void
 sip_readable(int fd, short event, void *arg)
 {
-	char	 buf[16384], *p;
-	ssize_t	 n;
+	char		 buf[16384], *p;
+	ssize_t		 n;
+	int		 loops;
 
-	if ((n = read(fd, buf, sizeof(buf))) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			sip_down(strerror(errno));
-		return;
+	for (loops = 0; loops < 16 && sp.state == SIP_UP; loops++) {
+		if (sip_read_once(fd, buf, sizeof(buf), &n) <= 0)
+			return;
+		if (sp.inlen + n > 2 * SIP_MAX_MESSAGE) {
+			sip_down("too much unparsed input from the proxy");
+			return;
+		}
+		if ((p = realloc(sp.in, sp.inlen + n)) == NULL)
+			fatal("%s: realloc", __func__);
+		memcpy(p + sp.inlen, buf, n);
+		sp.in = p;
+		sp.inlen += n;
+		sip_input();
+		if (sp.tls == NULL)
+			return;
 	}
-	if (n == 0) {
-		sip_down("the proxy closed the connection");
-		return;
-	}
-	if (sp.inlen + n > 2 * SIP_MAX_MESSAGE) {
-		sip_down("too much unparsed input from the proxy");
-		return;
-	}
-	if ((p = realloc(sp.in, sp.inlen + n)) == NULL)
-		fatal("%s: realloc", __func__);
-	memcpy(p + sp.inlen, buf, n);
-	sp.in = p;
-	sp.inlen += n;
-	sip_input();
 }
 
 static void
@@ -469,8 +697,19 @@ sip_tick(int fd, short event, void *arg)
 {
 	struct timeval	 tv = { 1, 0 };
 	struct sip_txn	*t, *tt;
+	struct sip_peer	*pe, *pe2;
 	time_t		 now = time(NULL);
 
+	if ((sp.state == SIP_CONNECTING || sp.state == SIP_HANDSHAKE) &&
+	    now >= sp.deadline)
+		sip_down(sp.state == SIP_CONNECTING ? "connect timed out" :
+		    "TLS handshake timed out");
+	TAILQ_FOREACH_SAFE(pe, &sip_peers, entry, pe2) {
+		if (!pe->handshaking || pe->deadline > now)
+			continue;
+		log_info("sip: TLS handshake from %s: timed out", pe->addr);
+		sip_peer_close(pe);
+	}
 	TAILQ_FOREACH_SAFE(t, &sp.txns, entry, tt) {
 		if (t->deadline > now)
 			continue;
@@ -540,8 +779,8 @@ sip_send(struct imsg *imsg)
 	blen = s.body ? strlen(s.body) : 0;
 	xbuf_init(&b);
 	xbuf_printf(&b, "MESSAGE %s SIP/2.0\r\n", to);
-	xbuf_printf(&b, "Via: SIP/2.0/TCP %s;branch=%s\r\n", sp.local,
-	    t->branch);
+	xbuf_printf(&b, "Via: SIP/2.0/%s %s;branch=%s\r\n",
+	    sp.tls != NULL ? "TLS" : "TCP", sp.local, t->branch);
 	xbuf_printf(&b, "Max-Forwards: 70\r\n");
 	xbuf_printf(&b, "From: <%s>;tag=%08x\r\n", from, arc4random());
 	xbuf_printf(&b, "To: <%s>\r\n", to);
@@ -611,6 +850,48 @@ sip_peer_down(enum privsep_procid id, unsigned int instance)
 	}
 }
 
+/*
+ * The server side of the tls listeners: the sip block's certificate and
+ * key.  The proxy is not asked for a certificate: trusted says who may
+ * send us SIP.  NULL if there is no tls listener (or it cannot be).
+ */
+static struct tls *
+sip_server(struct xgw_config *conf)
+{
+	struct xgw_listen	*l;
+	struct tls_config	*cfg;
+	struct tls		*srv;
+
+	TAILQ_FOREACH(l, &conf->sip.listens, entry)
+		if (l->transport == XPORT_TLS)
+			break;
+	if (l == NULL || conf->sip.cert.len == 0)
+		return (NULL);
+	if ((cfg = tls_config_new()) == NULL)
+		fatal("%s: tls_config_new", __func__);
+	if ((srv = tls_server()) == NULL)
+		fatal("%s: tls_server", __func__);
+	if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
+	    TLS_PROTOCOL_TLSv1_3) == -1 ||
+	    tls_config_set_keypair_mem(cfg, conf->sip.cert.data,
+	    conf->sip.cert.len, conf->sip.key.data, conf->sip.key.len) == -1) {
+		log_warnx("sip: TLS listener: %s", tls_config_error(cfg) ?
+		    tls_config_error(cfg) : "unknown error");
+		goto fail;
+	}
+	if (tls_configure(srv, cfg) == -1) {
+		log_warnx("sip: TLS listener: %s", tls_error(srv) ?
+		    tls_error(srv) : "unknown error");
+		goto fail;
+	}
+	tls_config_free(cfg);
+	return (srv);
+ fail:
+	tls_free(srv);
+	tls_config_free(cfg);
+	return (NULL);
+}
+
 /* (Re)arm the SIP listeners on the sockets the parent bound. */
 static void
 sip_listen(struct xgw_config *conf)
@@ -623,18 +904,23 @@ sip_listen(struct xgw_config *conf)
 		event_del(&sl->ev);
 		free(sl);
 	}
+	/* connections accepted before keep their own reference */
+	if (sip_srv != NULL)
+		tls_free(sip_srv);
+	sip_srv = sip_server(conf);
 	TAILQ_FOREACH(l, &conf->sip.listens, entry) {
 		if (l->fd == -1)
 			continue;
-		if (l->transport == XPORT_TLS) {
-			log_warnx("sip: TLS listeners are not supported in "
-			    "this version; not listening on %s",
+		if (l->transport == XPORT_TLS && sip_srv == NULL) {
+			log_warnx("sip: no TLS server configuration; not "
+			    "listening on %s",
 			    config_sockaddr(&l->ss, (char [64]){ 0 }, 64));
 			continue;
 		}
 		if ((sl = calloc(1, sizeof(*sl))) == NULL)
 			fatal("%s: calloc", __func__);
 		sl->fd = l->fd;
+		sl->tls = l->transport == XPORT_TLS;
 		event_set(&sl->ev, sl->fd, EV_READ | EV_PERSIST, sip_accept,
 		    sl);
 		event_add(&sl->ev, NULL);
@@ -685,6 +971,7 @@ sip_accept(int fd, short event, void *arg)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
+	struct sip_listener	*sl = arg;
 	struct sip_peer		*pe;
 	int			 s;
 
@@ -702,6 +989,19 @@ sip_accept(int fd, short event, void *arg)
 	pe->fd = s;
 	pe->trusted = sip_trusted(&ss);
 	config_sockaddr(&ss, pe->addr, sizeof(pe->addr));
+	if (sl->tls) {
+		if (sip_srv == NULL ||
+		    tls_accept_socket(sip_srv, &pe->tls, s) == -1) {
+			log_warnx("sip: TLS from %s: %s", pe->addr,
+			    sip_srv && tls_error(sip_srv) ?
+			    tls_error(sip_srv) : "no TLS server");
+			close(s);
+			free(pe);
+			return;
+		}
+		pe->handshaking = 1;
+		pe->deadline = time(NULL) + SIP_CONNECT_TIMEOUT;
+	}
 	xbuf_init(&pe->out);
 	event_set(&pe->ev_read, s, EV_READ | EV_PERSIST, sip_peer_read, pe);
 	event_add(&pe->ev_read, NULL);
@@ -718,6 +1018,11 @@ sip_peer_close(struct sip_peer *pe)
 {
 	event_del(&pe->ev_read);
 	event_del(&pe->ev_write);
+	if (pe->tls != NULL) {
+		/* best effort: the socket is non-blocking */
+		(void)tls_close(pe->tls);
+		tls_free(pe->tls);
+	}
 	close(pe->fd);
 	TAILQ_REMOVE(&sip_peers, pe, entry);
 	sip_npeers--;
@@ -732,8 +1037,23 @@ sip_peer_write(int fd, short event, void *arg)
 	struct sip_peer	*pe = arg;
 	ssize_t		 n;
 
+	if (pe->handshaking) {
+		sip_peer_handshake(pe);
+		return;
+	}
 	while (pe->out_off < pe->out.len) {
-		if ((n = write(fd, pe->out.data + pe->out_off,
+		if (pe->tls != NULL) {
+			n = tls_write(pe->tls, pe->out.data + pe->out_off,
+			    pe->out.len - pe->out_off);
+			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+				event_add(&pe->ev_write, NULL);
+				return;
+			}
+			if (n == -1) {
+				sip_peer_close(pe);
+				return;
+			}
+		} else if ((n = write(fd, pe->out.data + pe->out_off,
 		    pe->out.len - pe->out_off)) == -1) {
 			if (errno == EAGAIN || errno == EINTR) {
 				event_add(&pe->ev_write, NULL);
@@ -747,37 +1067,90 @@ sip_peer_write(int fd, short event, void *arg)
 	pe->out.len = pe->out_off = 0;
 }
 
+/* A handshake that fails closes the connection; no SIP was read yet. */
+static void
+sip_peer_handshake(struct sip_peer *pe)
+{
+	int	 r;
+
+	if ((r = tls_handshake(pe->tls)) == TLS_WANT_POLLIN)
+		return;		/* the persistent read event calls again */
+	if (r == TLS_WANT_POLLOUT) {
+		event_add(&pe->ev_write, NULL);
+		return;
+	}
+	if (r == -1) {
+		log_info("sip: TLS handshake from %s: %s", pe->addr,
+		    tls_error(pe->tls) ? tls_error(pe->tls) : "failed");
+		sip_peer_close(pe);
+		return;
+	}
+	pe->handshaking = 0;
+	log_debug("sip: TLS from %s: %s %s", pe->addr,
+	    tls_conn_version(pe->tls), tls_conn_cipher(pe->tls));
+	if (pe->out_off < pe->out.len)
+		event_add(&pe->ev_write, NULL);
+}
+
+/* TLS may hold several records: read until none is left (bounded). */
 static void
 sip_peer_read(int fd, short event, void *arg)
 {
 	struct sip_peer	*pe = arg;
-	struct sipmsg	 m;
-	char		 buf[16384], err[128], *p;
-	size_t		 used;
+	char		 buf[16384];
 	ssize_t		 n;
+	int		 loops;
+
+	if (pe->handshaking) {
+		sip_peer_handshake(pe);
+		return;
+	}
+	for (loops = 0; loops < 16; loops++) {
+		if (pe->tls != NULL) {
+			n = tls_read(pe->tls, buf, sizeof(buf));
+			if (n == TLS_WANT_POLLIN)
+				return;
+			if (n == TLS_WANT_POLLOUT) {
+				event_add(&pe->ev_write, NULL);
+				return;
+			}
+		} else if ((n = read(fd, buf, sizeof(buf))) == -1 &&
+		    (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			sip_peer_close(pe);
+			return;
+		}
+		if (sip_peer_input(pe, buf, n) == -1 || pe->tls == NULL)
+			return;
+	}
+}
+
+/* Parse what arrived; -1 when pe was closed. */
+static int
+sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
+{
+	struct sipmsg	 m;
+	char		 buf[256], err[128], *p;
+	size_t		 used;
 	int		 r, code;
 
-	if ((n = read(fd, buf, sizeof(buf))) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			sip_peer_close(pe);
-		return;
-	}
-	if (n == 0 || pe->inlen + n > 2 * SIP_MAX_MESSAGE) {
+	if (pe->inlen + len > 2 * SIP_MAX_MESSAGE) {
 		sip_peer_close(pe);
-		return;
+		return (-1);
 	}
-	if ((p = realloc(pe->in, pe->inlen + n)) == NULL)
+	if ((p = realloc(pe->in, pe->inlen + len)) == NULL)
 		fatal("%s: realloc", __func__);
-	memcpy(p + pe->inlen, buf, n);
+	memcpy(p + pe->inlen, data, len);
 	pe->in = p;
-	pe->inlen += n;
+	pe->inlen += len;
 	while (pe->inlen > 0) {
 		r = sipmsg_parse(&m, pe->in, pe->inlen, &used, &code, err,
 		    sizeof(err));
 		if (r == 0) {
 			memmove(pe->in, pe->in + used, pe->inlen - used);
 			pe->inlen -= used;
-			return;
+			return (0);
 		}
 		if (r == -1) {
 			/* no framing left to answer in: say it and close */
@@ -786,11 +1159,12 @@ sip_peer_read(int fd, short event, void *arg)
 			snprintf(buf, sizeof(buf), "SIP/2.0 %d %s\r\n"
 			    "Content-Length: 0\r\n\r\n", code,
 			    map_sip_reason(code));
-			if (write(pe->fd, buf, strlen(buf)) == -1)
-				log_debug("sip: %s: %s", pe->addr,
-				    strerror(errno));
+			if ((pe->tls != NULL ? tls_write(pe->tls, buf,
+			    strlen(buf)) : write(pe->fd, buf, strlen(buf))) < 0)
+				log_debug("sip: %s: could not say %d", pe->addr,
+				    code);
 			sip_peer_close(pe);
-			return;
+			return (-1);
 		}
 		if (m.request)
 			sip_peer_request(pe, &m);
@@ -798,6 +1172,7 @@ sip_peer_read(int fd, short event, void *arg)
 		memmove(pe->in, pe->in + used, pe->inlen - used);
 		pe->inlen -= used;
 	}
+	return (0);
 }
 
 /* the lines a response copies from its request (RFC 3261 8.2.6.2) */

@@ -73,6 +73,7 @@ static struct {
 
 static struct event	 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
 static struct event	 ev_sigpipe;
+static struct event	 ev_resolve;
 
 static __attribute__((__noreturn__)) void usage(void);
 static void	parent_mkparents(const char *);
@@ -86,6 +87,8 @@ static void	parent_shutdown(int);
 static void	parent_configure(void);
 static void	parent_check_done(void);
 static void	parent_reload(uint32_t, int);
+static void	parent_sip_resolve(struct xgw_config *, char **);
+static void	parent_sip_retry(int, short, void *);
 static int	parent_conf_changed(struct xgw_config *, struct xgw_config *,
 		    const char **);
 static void	parent_dispatch_child(int, short, void *);
@@ -240,6 +243,8 @@ main(int argc, char *argv[], char *envp[])
 	signal_add(&ev_sighup, NULL);
 	signal_add(&ev_sigchld, NULL);
 	signal_add(&ev_sigpipe, NULL);
+	evtimer_set(&ev_resolve, parent_sip_retry, NULL);
+	parent_sip_resolve(conf, NULL);
 
 	for (i = 0; i < nchildren; i++)
 		child_spawn(&children[i]);
@@ -676,6 +681,8 @@ parent_reload(uint32_t peerid, int from_ctl)
 		return;
 	}
 
+	parent_sip_resolve(nconf, &msgs);
+
 	/* the bound sockets stay; the addresses are the same */
 	for (lo = TAILQ_FIRST(&conf->listens), ln = TAILQ_FIRST(&nconf->listens);
 	    lo != NULL && ln != NULL; lo = TAILQ_NEXT(lo, entry),
@@ -695,6 +702,58 @@ parent_reload(uint32_t peerid, int from_ctl)
 	reload.from_ctl = from_ctl;
 	reload.peerid = peerid;
 	reload.warnings = msgs;
+	parent_configure();
+}
+
+/*
+ * Look the SIP proxy of c up (config_sip_resolve).  A name that does
+ * not resolve is a warning, not a refusal: DNS down for a moment must
+ * not keep the gateway from starting, nor a reload from applying the
+ * rest.  Until the name resolves, SIP messages fail at once with 503,
+ * and the lookup is tried again every XGW_SIP_RESOLVE_RETRY seconds.
+ * The warning goes to the log and, for a reload, to *msgs (xmppgwctl).
+ */
+static void
+parent_sip_resolve(struct xgw_config *c, char **msgs)
+{
+	struct timeval	 tv = { XGW_SIP_RESOLVE_RETRY, 0 };
+	char		 err[XGW_NAME_MAX + 256], *line, *m;
+
+	evtimer_del(&ev_resolve);
+	if (!c->sip.configured || config_sip_resolve(&c->sip, err,
+	    sizeof(err)) > 0)
+		return;
+	if (asprintf(&line, "%s:%d: warning: %s; SIP messages fail with 503 "
+	    "until it resolves, tried again every %d s", c->sip.proxy_file,
+	    c->sip.proxy_line, err, XGW_SIP_RESOLVE_RETRY) == -1)
+		fatal("asprintf");
+	log_warnx("%s", line);
+	if (msgs != NULL) {
+		if (asprintf(&m, "%s%s\n", *msgs ? *msgs : "", line) == -1)
+			fatal("asprintf");
+		free(*msgs);
+		*msgs = m;
+	}
+	free(line);
+	evtimer_add(&ev_resolve, &tv);
+}
+
+static void
+parent_sip_retry(int fd, short event, void *arg)
+{
+	struct timeval	 tv = { XGW_SIP_RESOLVE_RETRY, 0 };
+	char		 err[XGW_NAME_MAX + 256];
+
+	/* a reload in flight looks the (new) proxy up itself */
+	if (reload.pending || config_sip_resolve(&conf->sip, err,
+	    sizeof(err)) == 0) {
+		if (!reload.pending)
+			log_debug("%s", err);
+		evtimer_add(&ev_resolve, &tv);
+		return;
+	}
+	log_info("sip proxy \"%s\" resolves now (%u addresses)",
+	    conf->sip.proxy, conf->sip.proxy_naddrs);
 	parent_configure();
 }
 

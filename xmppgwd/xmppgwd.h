@@ -52,6 +52,8 @@
 #define XGW_PREFORK_MAX		32
 #define XGW_DOMAINS_MAX		64	/* additional domains per partner */
 #define XGW_USERS_MAX		1024	/* user patterns per local domain */
+#define XGW_SIP_ADDRS_MAX	8	/* addresses of the SIP proxy tried */
+#define XGW_SIP_RESOLVE_RETRY	60	/* s between lookups that failed */
 
 #define XGW_IMSG_MAXSIZE	(2 * 1024 * 1024) /* between our processes */
 /* a stanza's decoded fields never exceed its XML: it always fits */
@@ -168,9 +170,21 @@ TAILQ_HEAD(xgw_options, xgw_option);
 
 struct xgw_sip {
 	int			 configured;	/* a sip block was seen */
-	char			 proxy[XGW_NAME_MAX];
+	char			 proxy[XGW_NAME_MAX];	/* name or address */
 	in_port_t		 proxy_port;
 	enum xgw_transport	 proxy_transport;
+	/*
+	 * The proxy's addresses, in the order to try them: looked up by
+	 * the parent (the sip process has no DNS) at each load.
+	 */
+	struct sockaddr_storage	 proxy_addrs[XGW_SIP_ADDRS_MAX];
+	unsigned int		 proxy_naddrs;
+	/* where the proxy statement is, for the parent's messages */
+	char			 proxy_file[PATH_MAX];
+	int			 proxy_line;
+	struct xgw_file		 ca;	/* path "": the global ca file */
+	struct xgw_file		 cert;	/* for mutual TLS; path "": none */
+	struct xgw_file		 key;
 	struct xgw_listens	 listens;
 	struct xgw_trusteds	 trusted;
 };
@@ -230,6 +244,8 @@ void		 print_config(FILE *, struct xgw_config *);
 struct xgw_config *config_new(void);
 void		 config_free(struct xgw_config *);
 int		 config_file_load(struct xgw_file *, int, char *, size_t);
+int		 config_sip_resolve(struct xgw_sip *, char *, size_t);
+int		 config_sip_is_name(const struct xgw_sip *);
 const char	*config_sockaddr(const struct sockaddr_storage *, char *,
 		    size_t);
 

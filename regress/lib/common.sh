@@ -128,10 +128,19 @@ ensure_user() {
 }
 
 # xgwd_start CONF: start xmppgwd -d in the namespace, wait for its
-# control socket to answer
+# control socket to answer.  As ip-netns(8) exec does, the files of
+# /etc/netns/NS (resolv.conf, and hosts when a test writes one) are
+# mounted over those of /etc, in a mount namespace of xmppgwd's own:
+# the parent's getaddrinfo sees them, the host sees nothing.
 xgwd_start() {
-	# a simple command, not a function: $! must be xmppgwd itself
-	nsenter --net="/run/netns/$(cat netns)" "$(XGWD)" -d -f "$1" \
+	# every step execs the next: $! must be xmppgwd itself
+	nsenter --net="/run/netns/$(cat netns)" \
+	    unshare --mount --propagation private sh -c '
+		for f in /etc/netns/"$0"/*; do
+			[ -f "$f" ] || continue
+			mount --bind "$f" "/etc/${f##*/}" || exit 1
+		done
+		exec "$@"' "$(cat netns)" "$(XGWD)" -d -f "$1" \
 	    > xmppgwd.log 2>&1 &
 	echo $! > xmppgwd.pid
 	if ! wait_for 15 "$(XGWCTL)" -s "$PWD/ctl.sock" status; then
