@@ -24,6 +24,8 @@
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -420,4 +422,17 @@ proc_sig(int sig, short event, void *arg)
 		/* SIGHUP is the parent's business; SIGPIPE is ignored */
 		break;
 	}
+}
+
+/*
+ * Stanzas and SIP messages are written once per event loop pass: waiting
+ * for more (Nagle) would hold a small one behind the peer's delayed ACK.
+ */
+void
+sock_nodelay(int s)
+{
+	int	 one = 1;
+
+	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		log_warn("%s: TCP_NODELAY", __func__);
 }

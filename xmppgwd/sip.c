@@ -49,6 +49,7 @@
 #define SIP_MAX_PENDING		10000
 #define SIP_CONNECT_TIMEOUT	10	/* s for TCP connect and TLS handshake */
 #define SIP_STABLE		5	/* s up before a drop resets the backoff */
+#define SIP_THREAD_MAX		256	/* longest Call-ID carried as <thread/> */
 
 struct sip_txn {
 	TAILQ_ENTRY(sip_txn)	 entry;
@@ -118,6 +119,7 @@ static TAILQ_HEAD(, sip_stxn)	 sip_stxns = TAILQ_HEAD_INITIALIZER(sip_stxns);
 static TAILQ_HEAD(, sip_listener) sip_listeners =
     TAILQ_HEAD_INITIALIZER(sip_listeners);
 static uint32_t			 sip_next_id = 1;
+static uint32_t			 sip_cseq = 1;	/* of our MESSAGEs */
 static unsigned int		 sip_npeers;
 static struct tls		*sip_srv;	/* of the tls listeners */
 
@@ -326,6 +328,7 @@ sip_connect(int fd, short event, void *arg)
 		sip_down("socket");
 		return;
 	}
+	sock_nodelay(s);
 	if (connect(s, (struct sockaddr *)ss, len) == -1 &&
 	    errno != EINPROGRESS) {
 		close(s);
@@ -743,6 +746,7 @@ sip_send(struct imsg *imsg)
 	struct sip_txn		*t;
 	struct xbuf		 b;
 	char			 from[2048], to[2048], bare[JID_MAX], *p;
+	char			 callid[MAP_CALLID_TOKEN + 1];
 	uint32_t		 id;
 	size_t			 blen;
 
@@ -784,9 +788,17 @@ sip_send(struct imsg *imsg)
 	xbuf_printf(&b, "Max-Forwards: 70\r\n");
 	xbuf_printf(&b, "From: <%s>;tag=%08x\r\n", from, arc4random());
 	xbuf_printf(&b, "To: <%s>\r\n", to);
-	xbuf_printf(&b, "Call-ID: %08x%08x@xmppgwd\r\n", arc4random(),
-	    arc4random());
-	xbuf_printf(&b, "CSeq: 1 MESSAGE\r\n");
+	/* RFC 7572: the thread is the Call-ID, a conversation keeps one */
+	if (s.thread != NULL &&
+	    map_thread_to_callid(s.thread, callid, sizeof(callid)) == 0)
+		xbuf_printf(&b, "Call-ID: %s\r\n", callid);
+	else
+		xbuf_printf(&b, "Call-ID: %08x%08x@xmppgwd\r\n",
+		    arc4random(), arc4random());
+	/* requests that share a Call-ID need growing sequence numbers */
+	xbuf_printf(&b, "CSeq: %u MESSAGE\r\n", sip_cseq);
+	if (++sip_cseq >= 1U << 31)
+		sip_cseq = 1;
 	if (s.subject != NULL)
 		sip_header(&b, "Subject", s.subject);
 	if (s.lang[0] != '\0')
@@ -985,6 +997,7 @@ sip_accept(int fd, short event, void *arg)
 	}
 	if ((pe = calloc(1, sizeof(*pe))) == NULL)
 		fatal("%s: calloc", __func__);
+	sock_nodelay(s);
 	pe->id = sip_next_id++;
 	pe->fd = s;
 	pe->trusted = sip_trusted(&ss);
@@ -1255,6 +1268,10 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	if ((s.body = strndup(m->body ? m->body : "", m->bodylen)) == NULL)
 		fatal("%s: strndup", __func__);
 	if (m->subject != NULL && (s.subject = strdup(m->subject)) == NULL)
+		fatal("%s: strdup", __func__);
+	/* RFC 7572: the Call-ID is the thread */
+	if (strlen(m->call_id) <= SIP_THREAD_MAX &&
+	    (s.thread = strdup(m->call_id)) == NULL)
 		fatal("%s: strdup", __func__);
 	if (m->content_language != NULL)
 		(void)strlcpy(s.lang, m->content_language, sizeof(s.lang));

@@ -25,7 +25,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -67,7 +66,6 @@ static void	s2s_key_result(struct imsg *);
 static void	s2s_check_result(struct imsg *);
 static void	s2s_stanza_out(struct imsg *);
 static void	s2s_show_streams(struct imsgev *, struct imsg *);
-static void	 conn_nodelay(int);
 static struct conn *conn_new(enum conn_dir, int);
 static void	conn_read(int, short, void *);
 static void	conn_writable(int, short, void *);
@@ -289,26 +287,13 @@ s2s_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	conn_nodelay(s);
+	sock_nodelay(s);
 	c = conn_new(CONN_IN, s);
 	config_sockaddr(&ss, c->addr, sizeof(c->addr));
 	log_debug("%s: conn %u from %s", __func__, c->id, c->addr);
 	stream_accepted(c);
 	if (tl->direct && !conn_dead(c))
 		conn_starttls(c);
-}
-
-/*
- * Stanzas are written once per event loop pass, as whole TLS records:
- * waiting for more (Nagle) would hold one behind the peer's delayed ACK.
- */
-static void
-conn_nodelay(int s)
-{
-	int	 one = 1;
-
-	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
-		log_warn("%s: TCP_NODELAY", __func__);
 }
 
 static struct conn *
@@ -415,7 +400,7 @@ conn_connect_next(struct conn *c)
 			log_warn("%s: socket", __func__);
 			continue;
 		}
-		conn_nodelay(s);
+		sock_nodelay(s);
 		if (connect(s, (struct sockaddr *)ss, len) == -1 &&
 		    errno != EINPROGRESS) {
 			log_info("s2s to %s: connect %s: %s", c->remote,

@@ -337,6 +337,7 @@ int		 imsgev_compose(struct imsgev *, uint32_t, uint32_t, int,
 int		 imsgev_composev(struct imsgev *, uint32_t, uint32_t, int,
 		    const struct iovec *, int);
 struct imsgev	*proc_peer(enum privsep_procid, unsigned int);
+void		 sock_nodelay(int);
 int		 proc_compose(enum privsep_procid, unsigned int, uint32_t,
 		    uint32_t, int, const void *, size_t);
 void		 imsg_fatal_size(struct imsg *, const char *);

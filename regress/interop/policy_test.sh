@@ -19,10 +19,7 @@ setup() {
 	ensure_user
 	netns_create
 	make_certs gw.test partner.test
-	dns_start gw.test=$GW partner.test=$PA
-	prosody_start p partner.test $PA
-	prosody_register p alice partner.test pw
-	prosody_register p carol partner.test pw
+	partner_up
 	sipp_uas_start uas "$3" $PROXY 5060
 	gw_conf_head $GW > xmppgwd.conf
 	cat >> xmppgwd.conf <<CONF

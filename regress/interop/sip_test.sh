@@ -17,10 +17,7 @@ setup() {
 	ensure_user
 	netns_create
 	make_certs gw.test partner.test
-	dns_start gw.test=$GW partner.test=$PA
-	prosody_start p partner.test $PA
-	prosody_register p alice partner.test pw
-	prosody_register p carol partner.test pw
+	partner_up
 	[ -n "${1:-}" ] && sipp_uas_start uas "$1" $PROXY 5060
 	gw_conf_head $GW > xmppgwd.conf
 	cat >> xmppgwd.conf <<CONF
@@ -52,12 +49,12 @@ CONF
 	fi
 }
 
-# alice_sends BODY WAIT: alice@partner.test messages bob@gw.test; the
-# error she gets back (or "noerror") is in client.out
+# alice_sends BODY WAIT [THREAD]: alice@partner.test messages
+# bob@gw.test; the error she gets back (or "noerror") is in client.out
 alice_sends() {
 	xmppclient send --jid alice@partner.test --password pw --server $PA \
 	    --to bob@gw.test --body "$1" --wait-error "$2" \
-	    > client.out 2> client.err
+	    ${3:+--thread "$3"} > client.out 2> client.err
 	return 0
 }
 
@@ -144,6 +141,42 @@ sip_message_reaches_prosody_user_body() {
 }
 sip_message_reaches_prosody_user_cleanup() { netns_destroy; }
 
+atf_test_case thread_is_call_id cleanup
+thread_is_call_id_head() {
+	atf_set descr "RFC 7572: an XMPP <thread/> becomes the Call-ID (a token as it is, another thread a stable t-... id), CSeq grows, and a SIP Call-ID reaches the Prosody user as <thread/>"
+	atf_set require.user root
+}
+thread_is_call_id_body() {
+	setup uas_200
+	callid() { sipp_request uas "$1" | sipp_header Call-ID; }
+	cseq() { sipp_request uas "$1" | sipp_header CSeq | cut -d' ' -f1; }
+	alice_sends "one" 3 "conv-42@client"
+	alice_sends "two" 3 "a thread with spaces"
+	alice_sends "three" 3 "a thread with spaces"
+	sipp_wait_requests uas 3 10
+	[ "$(callid 1)" = "conv-42@client" ] || atf_fail "Call-ID 1: $(callid 1)"
+	case "$(callid 2)" in
+	t-????????????????????????????????) ;;
+	*) atf_fail "Call-ID 2: $(callid 2)" ;;
+	esac
+	[ "$(callid 2)" = "$(callid 3)" ] ||
+	    atf_fail "one thread, two Call-IDs: $(callid 2) $(callid 3)"
+	[ "$(cseq 1)" -lt "$(cseq 2)" ] && [ "$(cseq 2)" -lt "$(cseq 3)" ] ||
+	    atf_fail "CSeq $(cseq 1) $(cseq 2) $(cseq 3)"
+
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 1 --timeout 30
+	sipp_uac uac uac_expect_2xx $PROXY $GW:5060 \
+	    ruri=sip:carol@partner.test from=sip:dave@gw.test \
+	    to=sip:carol@partner.test "body=threaded" timeout=20 ||
+	    atf_fail "SIPp did not get 2xx: $(oneline "$(tail -n 5 uac.out)")"
+	bg_wait carol || atf_fail "carol got nothing: $(oneline "$(cat carol.out carol.err)")"
+	id=$(sipp_last_response uac | sipp_header Call-ID)
+	grep -qxF "thread $id" carol.out ||
+	    atf_fail "no thread $id: $(oneline "$(cat carol.out)")"
+}
+thread_is_call_id_cleanup() { netns_destroy; }
+
 atf_test_case sip_to_unknown_domain_404 cleanup
 sip_to_unknown_domain_404_head() { atf_set descr "a MESSAGE for a domain that is no partner gets 404"; atf_set require.user root; }
 sip_to_unknown_domain_404_body() {
@@ -200,6 +233,7 @@ atf_init_test_cases() {
 	atf_add_test_case sip_no_answer_becomes_timeout
 	atf_add_test_case proxy_down_fails_fast
 	atf_add_test_case sip_message_reaches_prosody_user
+	atf_add_test_case thread_is_call_id
 	atf_add_test_case sip_to_unknown_domain_404
 	atf_add_test_case sip_to_unreachable_partner_fails
 	atf_add_test_case sip_from_untrusted_403

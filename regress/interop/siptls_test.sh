@@ -34,10 +34,7 @@ setup() {
 	if [ "${4:-yes}" != no ]; then
 		echo "$PROXY $PROXYNAME" >> "/etc/netns/$(cat netns)/hosts"
 	fi
-	dns_start gw.test=$GW partner.test=$PA
-	prosody_start p partner.test $PA
-	prosody_register p alice partner.test pw
-	prosody_register p carol partner.test pw
+	partner_up
 	sipp_uas_start uas uas_200 $PROXY 5060
 	ca=""
 	[ "$2" = yes ] && ca="cafile=$PWD/certs/ca.crt"

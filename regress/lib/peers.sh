@@ -299,3 +299,13 @@ bg_wait() {
 	rm -f "$1.pid"
 	return $_rc
 }
+
+# partner_up: dnsmasq answering for gw.test ($GW) and partner.test
+# ($PA), and Prosody serving partner.test on $PA with the users alice
+# and carol (password pw): the partner of the SIP interop tests
+partner_up() {
+	dns_start gw.test=$GW partner.test=$PA
+	prosody_start p partner.test $PA
+	prosody_register p alice partner.test pw
+	prosody_register p carol partner.test pw
+}

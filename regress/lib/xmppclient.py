@@ -302,8 +302,11 @@ def do_send(args):
         mid = uuid.uuid4().hex
         ids.add(mid)
         body = args.body if args.count == 1 else "%s %d" % (args.body, i)
-        cl.c.send("<message type='chat' id='%s' to=%s><body>%s</body>"
-                  "</message>" % (mid, quoteattr(args.to), escape(body)))
+        thread = ("<thread>%s</thread>" % escape(args.thread)
+                  if args.thread else "")
+        cl.c.send("<message type='chat' id='%s' to=%s><body>%s</body>%s"
+                  "</message>" % (mid, quoteattr(args.to), escape(body),
+                                  thread))
     cl.sync(time.monotonic() + args.login_timeout)
     rc = 0
     if args.wait_error is not None:
@@ -346,6 +349,9 @@ def do_recv(args):
                 continue
             print("message %s %s" % (el.get("from", ""), body_line(body.text)),
                   flush=True)
+            thread = el.find(q(NS_CLIENT, "thread"))
+            if thread is not None:
+                print("thread %s" % body_line(thread.text), flush=True)
             n += 1
     except Timeout:
         sys.stderr.write("xmppclient: %d of %d messages after %g s\n"
@@ -376,6 +382,7 @@ def main():
         if mode == "send":
             s.add_argument("--to", required=True)
             s.add_argument("--body", required=True)
+            s.add_argument("--thread")
             s.add_argument("--wait-error", type=float, metavar="SECONDS")
         else:
             s.add_argument("--timeout", type=float, default=10)
