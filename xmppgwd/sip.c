@@ -26,6 +26,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,7 +53,8 @@
 #define SIP_THREAD_MAX		256	/* longest Call-ID carried as <thread/> */
 
 struct sip_txn {
-	TAILQ_ENTRY(sip_txn)	 entry;
+	TAILQ_ENTRY(sip_txn)	 entry;		/* by deadline */
+	RB_ENTRY(sip_txn)	 node;		/* by branch */
 	uint32_t		 id;		/* policy's */
 	char			 branch[40];
 	time_t			 deadline;
@@ -101,7 +103,7 @@ struct sip_peer {
 
 /* a MESSAGE from the proxy, waiting for policy's verdict */
 struct sip_stxn {
-	TAILQ_ENTRY(sip_stxn)	 entry;
+	RB_ENTRY(sip_stxn)	 entry;		/* by id */
 	uint32_t		 id;
 	uint32_t		 peer;
 	char			*head;	/* Via lines, From, To, Call-ID, CSeq */
@@ -115,7 +117,25 @@ struct sip_listener {
 };
 
 static TAILQ_HEAD(, sip_peer)	 sip_peers = TAILQ_HEAD_INITIALIZER(sip_peers);
-static TAILQ_HEAD(, sip_stxn)	 sip_stxns = TAILQ_HEAD_INITIALIZER(sip_stxns);
+/* responses and policy's verdicts are matched in O(log n) */
+static int
+txn_cmp(struct sip_txn *a, struct sip_txn *b)
+{
+	return (strcmp(a->branch, b->branch));
+}
+
+static int
+stxn_cmp(struct sip_stxn *a, struct sip_stxn *b)
+{
+	return (a->id < b->id ? -1 : a->id > b->id);
+}
+
+static RB_HEAD(txn_tree, sip_txn) txn_tree = RB_INITIALIZER(&txn_tree);
+static RB_HEAD(stxn_tree, sip_stxn) sip_stxns = RB_INITIALIZER(&sip_stxns);
+RB_PROTOTYPE(txn_tree, sip_txn, node, txn_cmp)
+RB_PROTOTYPE(stxn_tree, sip_stxn, entry, stxn_cmp)
+RB_GENERATE(txn_tree, sip_txn, node, txn_cmp)
+RB_GENERATE(stxn_tree, sip_stxn, entry, stxn_cmp)
 static TAILQ_HEAD(, sip_listener) sip_listeners =
     TAILQ_HEAD_INITIALIZER(sip_listeners);
 static uint32_t			 sip_next_id = 1;
@@ -147,6 +167,7 @@ static void	sip_writable(int, short, void *);
 static void	sip_tick(int, short, void *);
 static void	sip_down(const char *);
 static void	sip_result(uint32_t, int, const char *);
+static void	txn_remove(struct sip_txn *);
 static void	sip_send(struct imsg *);
 static void	sip_input(void);
 static void	sip_response(struct sipmsg *);
@@ -455,8 +476,7 @@ sip_close(void)
 	sp.in = NULL;
 	sp.inlen = 0;
 	while ((t = TAILQ_FIRST(&sp.txns)) != NULL) {
-		TAILQ_REMOVE(&sp.txns, t, entry);
-		sp.ntxns--;
+		txn_remove(t);
 		sip_result(t->id, 503, "SIP proxy unreachable");
 		free(t);
 	}
@@ -634,29 +654,37 @@ sip_input(void)
 	}
 }
 
+static void
+txn_remove(struct sip_txn *t)
+{
+	TAILQ_REMOVE(&sp.txns, t, entry);
+	RB_REMOVE(txn_tree, &txn_tree, t);
+	sp.ntxns--;
+}
+
 /* a final response ends its transaction; the top Via names it */
 static void
 sip_response(struct sipmsg *m)
 {
-	struct sip_txn	*t;
+	struct sip_txn	*t, key;
 	char		 branch[64];
 
 	if (m->nvia == 0 || sipmsg_param(m->via[0], "branch", branch,
 	    sizeof(branch)) == -1)
 		return;
-	TAILQ_FOREACH(t, &sp.txns, entry)
-		if (strcmp(t->branch, branch) == 0 &&
-		    strcmp(m->cseq_method, "MESSAGE") == 0)
-			break;
-	if (t == NULL) {
+	if (strlcpy(key.branch, branch, sizeof(key.branch)) >=
+	    sizeof(key.branch))
+		t = NULL;	/* longer than any of ours */
+	else
+		t = RB_FIND(txn_tree, &txn_tree, &key);
+	if (t == NULL || strcmp(m->cseq_method, "MESSAGE") != 0) {
 		log_info("sip: response %d for no transaction of ours ignored",
 		    m->status);
 		return;
 	}
 	if (m->status < 200)
 		return;
-	TAILQ_REMOVE(&sp.txns, t, entry);
-	sp.ntxns--;
+	txn_remove(t);
 	sip_result(t->id, m->status, m->reason);
 	free(t);
 }
@@ -713,11 +741,11 @@ sip_tick(int fd, short event, void *arg)
 		log_info("sip: TLS handshake from %s: timed out", pe->addr);
 		sip_peer_close(pe);
 	}
+	/* all have the same timeout: the first not due ends the pass */
 	TAILQ_FOREACH_SAFE(t, &sp.txns, entry, tt) {
 		if (t->deadline > now)
-			continue;
-		TAILQ_REMOVE(&sp.txns, t, entry);
-		sp.ntxns--;
+			break;
+		txn_remove(t);
 		sip_result(t->id, 408, "Request Timeout");
 		free(t);
 	}
@@ -778,6 +806,8 @@ sip_send(struct imsg *imsg)
 	    arc4random(), arc4random());
 	t->deadline = time(NULL) + SIP_TIMER_F;
 	TAILQ_INSERT_TAIL(&sp.txns, t, entry);
+	if (RB_INSERT(txn_tree, &txn_tree, t) != NULL)
+		fatalx("%s: branch %s reused", __func__, t->branch);
 	sp.ntxns++;
 
 	blen = s.body ? strlen(s.body) : 0;
@@ -846,13 +876,12 @@ sip_peer_down(enum privsep_procid id, unsigned int instance)
 	if (id != PROC_POLICY)
 		return;
 	while ((t = TAILQ_FIRST(&sp.txns)) != NULL) {
-		TAILQ_REMOVE(&sp.txns, t, entry);
-		sp.ntxns--;
+		txn_remove(t);
 		free(t);
 	}
 	/* what we asked policy is answered here, not left hanging */
-	while ((st = TAILQ_FIRST(&sip_stxns)) != NULL) {
-		TAILQ_REMOVE(&sip_stxns, st, entry);
+	while ((st = RB_ROOT(&sip_stxns)) != NULL) {
+		RB_REMOVE(stxn_tree, &sip_stxns, st);
 		TAILQ_FOREACH(pe, &sip_peers, entry)
 			if (pe->id == st->peer)
 				sip_peer_respond(pe, st->head, 503,
@@ -1291,7 +1320,8 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	} else {
 		imsg_close(&iev->ibuf, b);
 		imsgev_add(iev);
-		TAILQ_INSERT_TAIL(&sip_stxns, st, entry);
+		if (RB_INSERT(stxn_tree, &sip_stxns, st) != NULL)
+			fatalx("%s: id %u reused", __func__, st->id);
 	}
 	stanza_clear(&s);
  done:
@@ -1303,7 +1333,7 @@ static void
 sip_answer(struct imsg *imsg)
 {
 	struct imsg_cursor	 c;
-	struct sip_stxn		*st;
+	struct sip_stxn		*st, key;
 	struct sip_peer		*pe;
 	uint32_t		 id, code;
 
@@ -1311,12 +1341,10 @@ sip_answer(struct imsg *imsg)
 	if (imsg_read_u32(&c, &id) == -1 || imsg_read_u32(&c, &code) == -1 ||
 	    code < 200 || code > 699 || imsg_cursor_end(&c) == -1)
 		imsg_fatal_size(imsg, __func__);
-	TAILQ_FOREACH(st, &sip_stxns, entry)
-		if (st->id == id)
-			break;
-	if (st == NULL)
+	key.id = id;
+	if ((st = RB_FIND(stxn_tree, &sip_stxns, &key)) == NULL)
 		return;
-	TAILQ_REMOVE(&sip_stxns, st, entry);
+	RB_REMOVE(stxn_tree, &sip_stxns, st);
 	TAILQ_FOREACH(pe, &sip_peers, entry)
 		if (pe->id == st->peer)
 			sip_peer_respond(pe, st->head, code,
