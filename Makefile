@@ -41,7 +41,7 @@ D_SRCS	= xmppgwd/xmppgwd.c xmppgwd/proc.c xmppgwd/sandbox.c \
 	  xmppgwd/control.c xmppgwd/tls.c xmppgwd/dialback.c \
 	  xmppgwd/policy.c xmppgwd/sip.c xmppgwd/stream.c xmppgwd/xml.c \
 	  xmppgwd/stanza.c xmppgwd/auth.c xmppgwd/dns.c xmppgwd/sipmsg.c \
-	  xmppgwd/map.c xmppgwd/store.c $(COMMON)
+	  xmppgwd/map.c xmppgwd/store.c xmppgwd/tlssrv.c $(COMMON)
 C_SRCS	= xmppgwctl/xmppgwctl.c xmppgwctl/parser.c xmppgwctl/output.c \
 	  xmppgwd/partner.c \
 	  $(COMMON)

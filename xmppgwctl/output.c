@@ -30,6 +30,7 @@
 #include "output.h"
 
 static int	 json_first;	/* no comma before the next array item */
+static int	 text_auth_head;	/* the header is still to be printed */
 static int	 json_open;	/* brackets the tail must close: "]}" ... */
 static const char *const dir_names[CTL_NDIRS] = { "xmpp_to_sip",
 		    "sip_to_xmpp" };
@@ -73,8 +74,7 @@ text_head(enum actions a)
 		    "local", "remote", "address", "tls", "authentication",
 		    "state", "age");
 	else if (a == SHOW_AUTHS)
-		printf("%-32s %-32s %-20s %s\n", "local user", "contact",
-		    "since", "source");
+		text_auth_head = 1;	/* with the first row: none on errors */
 }
 
 static void
@@ -193,6 +193,10 @@ text_auth(const struct ctl_auth *a)
 {
 	char	 when[64];
 
+	if (text_auth_head)
+		printf("%-32s %-32s %-20s %s\n", "local user", "contact",
+		    "since", "source");
+	text_auth_head = 0;
 	fmt_time(when, sizeof(when), a->created);
 	printf("%-32s %-32s %-20s %s\n", a->local, a->remote, when,
 	    a->source);

@@ -184,6 +184,14 @@ control_dispatch(int fd, short event, void *arg)
 		}
 		if (n == 0)
 			break;
+		/* a client that asks and does not read is dropped */
+		if (imsgbuf_queuelen(&c->iev.ibuf) > CONTROL_MAXQUEUE) {
+			log_warnx("%s: control client not reading, "
+			    "disconnecting", __func__);
+			imsg_free(&imsg);
+			control_close(c);
+			return;
+		}
 		switch (imsg_get_type(&imsg)) {
 		case IMSG_CTL_STATUS:
 			if (imsg_get_len(&imsg) != 0)
@@ -281,8 +289,8 @@ control_relay(struct imsg *imsg)
 }
 
 /*
- * authorize USER JID, revoke USER JID (root only), show authorizations
- * [USER].  -1: a malformed request.
+ * authorize USER JID, revoke USER JID, show authorizations [USER]: all
+ * root only.  -1: a malformed request.
  */
 static int
 control_auth(struct ctl_conn *c, struct imsg *imsg)
@@ -298,7 +306,9 @@ control_auth(struct ctl_conn *c, struct imsg *imsg)
 	if (type == IMSG_CTL_SHOW_AUTHS) {
 		if (imsg_cursor_end(&cur) == -1)
 			return (-1);
-		policy_auth_list(&c->iev, user);
+		/* who has added whom is private */
+		if (control_need_root(c, "show authorizations") == 0)
+			policy_auth_list(&c->iev, user);
 		return (0);
 	}
 	if (imsg_read_string(&cur, jid, sizeof(jid)) == -1 ||

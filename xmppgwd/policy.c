@@ -39,6 +39,7 @@
 #define POLICY_MAX_PENDING	10000
 #define POLICY_MAX_CAUSES	32
 #define POLICY_LIST_MAX		10000	/* authorisations in one listing */
+#define POLICY_USER_AUTHS_MAX	10000	/* recorded by messages, per user */
 
 /* a message handed to sip, waiting for its SIP final response */
 struct pending {
@@ -92,6 +93,7 @@ static void	policy_peer_down(enum privsep_procid, unsigned int);
 static void	policy_stanza_in(struct imsg *);
 static void	policy_send(struct stanza *);
 static int	policy_message_in(struct stanza *);
+static int	policy_canonical_to(struct stanza *, const char *);
 static int	policy_to_sip(struct stanza *);
 static void	policy_sip_result(struct imsg *);
 static void	policy_answer(struct stanza *, const char *, const char *);
@@ -302,9 +304,11 @@ policy_peer_down(enum privsep_procid id, unsigned int instance)
 	}
 	if (id != PROC_SIP)
 		return;
+	/* their SIP transactions died with sip: nobody can be told */
 	while ((r = RB_ROOT(&relays)) != NULL) {
 		RB_REMOVE(relays, &relays, r);
 		nrelays--;
+		policy_failed(CTL_SIP_TO_XMPP, "service-unavailable");
 		free(r);
 	}
 	/* what the sip process had in flight is answered, not lost */
@@ -373,7 +377,27 @@ policy_message_in(struct stanza *s)
 			return (-1);
 		}
 	}
+	/* SIP gets the address the rules were checked against */
+	if (policy_canonical_to(s, to) == -1) {
+		policy_refuse(s, "jid-malformed", NULL, "recipient too long");
+		return (-1);
+	}
 	return (policy_to_sip(s));
+}
+
+/* s->to := bare (canonical, as checked) and the resource s->to had */
+static int
+policy_canonical_to(struct stanza *s, const char *bare)
+{
+	char		 buf[JID_MAX];
+	const char	*res;
+
+	res = strchr(s->to, '/');
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", bare, res ? res : "")
+	    >= sizeof(buf))
+		return (-1);
+	memcpy(s->to, buf, sizeof(s->to));
+	return (0);
 }
 
 /*
@@ -397,9 +421,11 @@ policy_to_sip(struct stanza *s)
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("%s: calloc", __func__);
-	p->id = next_pending++;
-	if (next_pending == 0)
-		next_pending = 1;
+	do {			/* after a wrap, skip ids still in flight */
+		p->id = next_pending++;
+		if (next_pending == 0)
+			next_pending = 1;
+	} while (RB_FIND(pendings, &pendings, p) != NULL);
 	if ((iev = proc_peer(PROC_SIP, 0)) == NULL ||
 	    (b = imsg_create(&iev->ibuf, IMSG_SIP_SEND, 0, 0, 1024)) == NULL ||
 	    imsg_add_u32(b, p->id) == -1 || stanza_encode(b, s) == -1) {
@@ -475,8 +501,9 @@ policy_sip_in(struct imsg *imsg)
 	struct imsgev		*iev;
 	struct ibuf		*b;
 	char			 d[XGW_NAME_MAX], from[JID_MAX], to[JID_MAX];
+	struct xgw_partner	*p;
 	uint32_t		 sip_id;
-	int			 rc;
+	int			 rc, n = 0;
 
 	imsg_cursor(imsg, &c);
 	if (imsg_read_u32(&c, &sip_id) == -1 || stanza_decode(&c, &s) == -1 ||
@@ -492,7 +519,7 @@ policy_sip_in(struct imsg *imsg)
 		goto done;
 	}
 	if (jid_domain(s.to, d, sizeof(d)) == NULL ||
-	    partner_find(proc_conf, d) == NULL ||
+	    (p = partner_find(proc_conf, d)) == NULL ||
 	    jid_bare(s.to, to, sizeof(to)) == NULL) {
 		counters.refused[CTL_SIP_TO_XMPP]++;
 		log_info("policy: message from %s to %s refused: not a user "
@@ -505,19 +532,32 @@ policy_sip_in(struct imsg *imsg)
 		policy_sip_answer(sip_id, 503);
 		goto done;
 	}
-	/* the local user has added this contact: durable before relaying */
-	if (store_ok && (rc = store_auth_has(from, to)) == 0 &&
-	    (rc = store_auth_add(from, to, "message")) == 1)
-		log_info("policy: authorization %s -> %s added (first "
-		    "message)", from, to);
-	if (!store_ok || rc == -1)
-		log_warnx("policy: authorization %s -> %s not stored: the "
-		    "authorization store cannot be used", from, to);
+	/*
+	 * The local user has added this contact: durable before relaying.
+	 * Only where the rules ask for it, and at most so many per user.
+	 */
+	if (p->type == PTYPE_PUBLIC_UNVERIFIED) {
+		rc = store_ok ? store_auth_has(from, to) : -1;
+		if (rc == 0 && (n = store_auth_count_user(from)) >= 0 &&
+		    n >= POLICY_USER_AUTHS_MAX) {
+			log_warnx("policy: authorization %s -> %s not stored: "
+			    "%s has %d already", from, to, from, n);
+		} else if (rc == 0 && n >= 0 &&
+		    (rc = store_auth_add(from, to, "message")) == 1)
+			log_info("policy: authorization %s -> %s added (first "
+			    "message)", from, to);
+		if (rc == -1 || n == -1)
+			log_warnx("policy: authorization %s -> %s not stored: "
+			    "the authorization store cannot be used", from,
+			    to);
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("%s: calloc", __func__);
-	r->report = next_report++;
-	if (next_report == 0)
-		next_report = 1;
+	do {
+		r->report = next_report++;
+		if (next_report == 0)
+			next_report = 1;
+	} while (RB_FIND(relays, &relays, r) != NULL);
 	r->sip_id = sip_id;
 	r->instance = domain_instance(d, proc_prefork);
 	if ((iev = proc_peer(PROC_TLS, r->instance)) == NULL ||
@@ -564,6 +604,41 @@ policy_sent(struct imsg *imsg)
 	policy_sip_answer(r->sip_id, cond[0] == '\0' ? 200 :
 	    map_xmpp_error_to_sip(cond));
 	free(r);
+}
+
+/* well-formed UTF-8, no overlong forms, surrogates or C0 controls */
+static int
+utf8_valid(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned int		 c, n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x20)
+			return (0);
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1, c = *p & 0x1f;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 2, c = *p & 0x0f;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 3, c = *p & 0x07;
+		else
+			return (0);
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return (0);
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+		    (n == 3 && (c < 0x10000 || c > 0x10ffff)))
+			return (0);
+		p += n + 1;
+	}
+	return (1);
 }
 
 /* a failed message, by the RFC 6120 condition that tells why */
@@ -613,7 +688,7 @@ policy_user_allowed(const char *bare)
 	memcpy(user, bare, at - bare);
 	user[at - bare] = '\0';
 	TAILQ_FOREACH(n, &d->users, entry)
-		if (fnmatch(n->name, user, FNM_CASEFOLD) == 0)
+		if (fnmatch(n->name, user, FNM_CASEFOLD | FNM_NOESCAPE) == 0)
 			return (1);
 	return (0);
 }
@@ -656,10 +731,23 @@ static int
 policy_auth_args(const char *user, const char *jid, char *lu, char *rj,
     char *msg, size_t len)
 {
-	char	 d[XGW_NAME_MAX];
+	char	 d[XGW_NAME_MAX], mapped[JID_MAX];
 
-	if (strncasecmp(user, "sip:", 4) == 0)
-		user += 4;
+	if (!utf8_valid(user) || (jid != NULL && !utf8_valid(jid))) {
+		snprintf(msg, len, "addresses must be UTF-8");
+		return (-1);
+	}
+	/* a SIP URI names the user as the message path does */
+	if (strncasecmp(user, "sip:", 4) == 0 ||
+	    strncasecmp(user, "sips:", 5) == 0) {
+		if (map_sip_to_jid(user, mapped, sizeof(mapped)) == -1 ||
+		    strchr(mapped, '/') != NULL) {
+			snprintf(msg, len, "%s: not the SIP URI of a user",
+			    user);
+			return (-1);
+		}
+		user = mapped;
+	}
 	if (jid_bare(user, lu, JID_MAX) == NULL || strchr(user, '/') != NULL) {
 		snprintf(msg, len, "%s: not the address of a user "
 		    "(user@domain)", user);

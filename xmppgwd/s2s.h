@@ -102,6 +102,7 @@ struct conn {
 	enum conn_state		 state;
 	int			 fd;
 	struct tls		*tls;
+	struct tls_srv		*srv;		/* accepted with it */
 	int			 tls_done;
 	int			 tls_want;	/* TLS_WANT_POLLIN/OUT */
 	char			 tls_version[32];
@@ -148,7 +149,7 @@ struct s2s_env {
 	unsigned int		 nconns;
 	uint32_t		 nextid;
 	struct tls_config	*srv_cfg;
-	struct tls		*srv;
+	struct tls_srv		*srv;
 	struct tls_config	**cli_cfg;	/* per local domain */
 	size_t			 ncli;
 	struct certid_ca	*ca;

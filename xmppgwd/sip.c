@@ -51,6 +51,9 @@
 #define SIP_CONNECT_TIMEOUT	10	/* s for TCP connect and TLS handshake */
 #define SIP_STABLE		5	/* s up before a drop resets the backoff */
 #define SIP_THREAD_MAX		256	/* longest Call-ID carried as <thread/> */
+#define SIP_OUT_MAX		(16 * 1024 * 1024) /* bytes queued to the proxy */
+#define SIP_PEER_OUT_MAX	(1024 * 1024)	/* ... to a peer */
+#define SIP_UNTRUSTED_TTL	10	/* s an untrusted peer may stay */
 
 struct sip_txn {
 	TAILQ_ENTRY(sip_txn)	 entry;		/* by deadline */
@@ -67,6 +70,7 @@ static struct {
 	int			 started;	/* sip_start has run */
 	struct tls		*tls;		/* NULL over TCP */
 	struct tls_config	*tls_cfg;	/* NULL: the proxy is TCP */
+	int			 write_on_read;	/* tls_write wants input */
 	struct event		 ev_read, ev_write, ev_retry, ev_timer;
 	struct xbuf		 out;
 	size_t			 out_off;
@@ -90,7 +94,10 @@ struct sip_peer {
 	uint32_t		 id;
 	int			 fd;
 	struct tls		*tls;		/* on a tls listener */
+	struct tls_srv		*srv;		/* accepted with it */
 	int			 handshaking;
+	int			 write_on_read;	/* tls_write wants input */
+	int			 dead;		/* closed by the next tick */
 	time_t			 deadline;	/* of the handshake */
 	int			 trusted;
 	char			 addr[64];
@@ -112,6 +119,7 @@ struct sip_stxn {
 struct sip_listener {
 	TAILQ_ENTRY(sip_listener) entry;
 	struct event		 ev;
+	struct event		 pause;		/* out of descriptors */
 	int			 fd;
 	int			 tls;
 };
@@ -141,7 +149,7 @@ static TAILQ_HEAD(, sip_listener) sip_listeners =
 static uint32_t			 sip_next_id = 1;
 static uint32_t			 sip_cseq = 1;	/* of our MESSAGEs */
 static unsigned int		 sip_npeers;
-static struct tls		*sip_srv;	/* of the tls listeners */
+static struct tls_srv		*sip_srv;	/* of the tls listeners */
 
 #define SIP_MAX_PEERS	64
 
@@ -174,12 +182,13 @@ static void	sip_response(struct sipmsg *);
 static void	sip_reply(struct sipmsg *, int, const char *);
 static void	sip_listen(struct xgw_config *);
 static void	sip_accept(int, short, void *);
+static void	sip_accept_resume(int, short, void *);
 static void	sip_peer_read(int, short, void *);
 static void	sip_peer_write(int, short, void *);
 static void	sip_peer_close(struct sip_peer *);
 static void	sip_peer_handshake(struct sip_peer *);
 static int	sip_peer_input(struct sip_peer *, const char *, size_t);
-static struct tls *sip_server(struct xgw_config *);
+static struct tls_srv *sip_server(struct xgw_config *);
 static void	sip_peer_request(struct sip_peer *, struct sipmsg *);
 static void	sip_peer_respond(struct sip_peer *, const char *, int,
 		    const char *);
@@ -471,6 +480,7 @@ sip_close(void)
 		sp.fd = -1;
 	}
 	sp.state = SIP_DOWN;
+	sp.write_on_read = 0;
 	sp.out.len = sp.out_off = 0;
 	free(sp.in);
 	sp.in = NULL;
@@ -527,7 +537,12 @@ sip_writable(int fd, short event, void *arg)
 		if (sp.tls != NULL) {
 			n = tls_write(sp.tls, sp.out.data + sp.out_off,
 			    sp.out.len - sp.out_off);
-			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+			/* waiting for input: sip_readable writes again */
+			if (n == TLS_WANT_POLLIN) {
+				sp.write_on_read = 1;
+				return;
+			}
+			if (n == TLS_WANT_POLLOUT) {
 				event_add(&sp.ev_write, NULL);
 				return;
 			}
@@ -604,6 +619,12 @@ sip_readable(int fd, short event, void *arg)
 	ssize_t		 n;
 	int		 loops;
 
+	if (sp.write_on_read) {
+		sp.write_on_read = 0;
+		sip_writable(fd, EV_WRITE, NULL);
+		if (sp.state != SIP_UP)
+			return;
+	}
 	for (loops = 0; loops < 16 && sp.state == SIP_UP; loops++) {
 		if (sip_read_once(fd, buf, sizeof(buf), &n) <= 0)
 			return;
@@ -736,10 +757,18 @@ sip_tick(int fd, short event, void *arg)
 		sip_down(sp.state == SIP_CONNECTING ? "connect timed out" :
 		    "TLS handshake timed out");
 	TAILQ_FOREACH_SAFE(pe, &sip_peers, entry, pe2) {
-		if (!pe->handshaking || pe->deadline > now)
-			continue;
-		log_info("sip: TLS handshake from %s: timed out", pe->addr);
-		sip_peer_close(pe);
+		if (pe->dead)
+			sip_peer_close(pe);
+		else if (pe->handshaking && pe->deadline <= now) {
+			log_info("sip: TLS handshake from %s: timed out",
+			    pe->addr);
+			sip_peer_close(pe);
+		} else if (!pe->trusted && pe->deadline <= now) {
+			/* its requests were answered 403; make room */
+			log_info("sip: closing the connection from %s, which "
+			    "is not trusted", pe->addr);
+			sip_peer_close(pe);
+		}
 	}
 	/* all have the same timeout: the first not due ends the pass */
 	TAILQ_FOREACH_SAFE(t, &sp.txns, entry, tt) {
@@ -790,6 +819,10 @@ sip_send(struct imsg *imsg)
 		sip_result(id, 503, "too many messages in flight");
 		goto done;
 	}
+	if (sp.out.len - sp.out_off > SIP_OUT_MAX) {
+		sip_result(id, 503, "the SIP proxy is not reading");
+		goto done;
+	}
 	/* the request goes to the user's address of record */
 	(void)strlcpy(bare, s.to, sizeof(bare));
 	if ((p = strchr(bare, '/')) != NULL)
@@ -819,7 +852,7 @@ sip_send(struct imsg *imsg)
 	xbuf_printf(&b, "From: <%s>;tag=%08x\r\n", from, arc4random());
 	xbuf_printf(&b, "To: <%s>\r\n", to);
 	/* RFC 7572: the thread is the Call-ID, a conversation keeps one */
-	if (s.thread != NULL &&
+	if (s.thread != NULL && s.thread[0] != '\0' &&
 	    map_thread_to_callid(s.thread, callid, sizeof(callid)) == 0)
 		xbuf_printf(&b, "Call-ID: %s\r\n", callid);
 	else
@@ -896,7 +929,7 @@ sip_peer_down(enum privsep_procid id, unsigned int instance)
  * key.  The proxy is not asked for a certificate: trusted says who may
  * send us SIP.  NULL if there is no tls listener (or it cannot be).
  */
-static struct tls *
+static struct tls_srv *
 sip_server(struct xgw_config *conf)
 {
 	struct xgw_listen	*l;
@@ -926,7 +959,7 @@ sip_server(struct xgw_config *conf)
 		goto fail;
 	}
 	tls_config_free(cfg);
-	return (srv);
+	return (tls_srv_new(srv));
  fail:
 	tls_free(srv);
 	tls_config_free(cfg);
@@ -943,11 +976,11 @@ sip_listen(struct xgw_config *conf)
 	while ((sl = TAILQ_FIRST(&sip_listeners)) != NULL) {
 		TAILQ_REMOVE(&sip_listeners, sl, entry);
 		event_del(&sl->ev);
+		evtimer_del(&sl->pause);
 		free(sl);
 	}
-	/* connections accepted before keep their own reference */
-	if (sip_srv != NULL)
-		tls_free(sip_srv);
+	/* connections accepted before keep the old one until they close */
+	tls_srv_retire(sip_srv);
 	sip_srv = sip_server(conf);
 	TAILQ_FOREACH(l, &conf->sip.listens, entry) {
 		if (l->fd == -1)
@@ -965,8 +998,17 @@ sip_listen(struct xgw_config *conf)
 		event_set(&sl->ev, sl->fd, EV_READ | EV_PERSIST, sip_accept,
 		    sl);
 		event_add(&sl->ev, NULL);
+		evtimer_set(&sl->pause, sip_accept_resume, sl);
 		TAILQ_INSERT_TAIL(&sip_listeners, sl, entry);
 	}
+}
+
+static void
+sip_accept_resume(int fd, short event, void *arg)
+{
+	struct sip_listener	*sl = arg;
+
+	event_add(&sl->ev, NULL);
 }
 
 static int
@@ -1017,8 +1059,17 @@ sip_accept(int fd, short event, void *arg)
 	int			 s;
 
 	if ((s = accept4(fd, (struct sockaddr *)&ss, &len,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		/* do not spin on a full descriptor table */
+		if (errno == EMFILE || errno == ENFILE) {
+			struct timeval	 tv = { 1, 0 };
+
+			log_warnx("sip: out of descriptors, pausing");
+			event_del(&sl->ev);
+			evtimer_add(&sl->pause, &tv);
+		}
 		return;
+	}
 	if (sip_npeers >= SIP_MAX_PEERS) {
 		log_warnx("sip: too many connections, refusing one");
 		close(s);
@@ -1030,17 +1081,19 @@ sip_accept(int fd, short event, void *arg)
 	pe->id = sip_next_id++;
 	pe->fd = s;
 	pe->trusted = sip_trusted(&ss);
+	pe->deadline = time(NULL) + SIP_UNTRUSTED_TTL;
 	config_sockaddr(&ss, pe->addr, sizeof(pe->addr));
 	if (sl->tls) {
-		if (sip_srv == NULL ||
-		    tls_accept_socket(sip_srv, &pe->tls, s) == -1) {
+		if (sip_srv == NULL || tls_accept_socket(tls_srv_ctx(sip_srv),
+		    &pe->tls, s) == -1) {
 			log_warnx("sip: TLS from %s: %s", pe->addr,
-			    sip_srv && tls_error(sip_srv) ?
-			    tls_error(sip_srv) : "no TLS server");
+			    sip_srv && tls_error(tls_srv_ctx(sip_srv)) ?
+			    tls_error(tls_srv_ctx(sip_srv)) : "no TLS server");
 			close(s);
 			free(pe);
 			return;
 		}
+		pe->srv = tls_srv_hold(sip_srv);
 		pe->handshaking = 1;
 		pe->deadline = time(NULL) + SIP_CONNECT_TIMEOUT;
 	}
@@ -1065,6 +1118,7 @@ sip_peer_close(struct sip_peer *pe)
 		(void)tls_close(pe->tls);
 		tls_free(pe->tls);
 	}
+	tls_srv_drop(pe->srv);
 	close(pe->fd);
 	TAILQ_REMOVE(&sip_peers, pe, entry);
 	sip_npeers--;
@@ -1087,7 +1141,11 @@ sip_peer_write(int fd, short event, void *arg)
 		if (pe->tls != NULL) {
 			n = tls_write(pe->tls, pe->out.data + pe->out_off,
 			    pe->out.len - pe->out_off);
-			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+			if (n == TLS_WANT_POLLIN) {
+				pe->write_on_read = 1;
+				return;
+			}
+			if (n == TLS_WANT_POLLOUT) {
 				event_add(&pe->ev_write, NULL);
 				return;
 			}
@@ -1146,6 +1204,17 @@ sip_peer_read(int fd, short event, void *arg)
 	if (pe->handshaking) {
 		sip_peer_handshake(pe);
 		return;
+	}
+	if (pe->write_on_read) {
+		uint32_t	 id = pe->id;
+
+		pe->write_on_read = 0;
+		sip_peer_write(fd, EV_WRITE, pe);
+		TAILQ_FOREACH(pe, &sip_peers, entry)	/* still there? */
+			if (pe->id == id)
+				break;
+		if (pe == NULL)
+			return;
 	}
 	for (loops = 0; loops < 16; loops++) {
 		if (pe->tls != NULL) {
@@ -1241,6 +1310,15 @@ static void
 sip_peer_respond(struct sip_peer *pe, const char *head, int code,
     const char *reason)
 {
+	if (pe->dead)
+		return;
+	if (pe->out.len - pe->out_off > SIP_PEER_OUT_MAX) {
+		log_warnx("sip: %s does not read its responses, closing",
+		    pe->addr);
+		pe->dead = 1;
+		event_del(&pe->ev_read);
+		return;
+	}
 	xbuf_printf(&pe->out, "SIP/2.0 %d %s\r\n%sContent-Length: 0\r\n\r\n",
 	    code, reason, head);
 	event_add(&pe->ev_write, NULL);

@@ -32,10 +32,10 @@
 #include "store.h"
 
 #define STORE_SCHEMA_VERSION	1
-#define STORE_BUSY_MS		2000
+#define STORE_BUSY_MS		100	/* then fail: policy must not stall */
 
 static sqlite3		*db;
-static sqlite3_stmt	*st_has, *st_add, *st_del, *st_count;
+static sqlite3_stmt	*st_has, *st_add, *st_del, *st_count, *st_count_user;
 
 static const char	 schema[] =
 	"CREATE TABLE IF NOT EXISTS authorization ("
@@ -139,7 +139,9 @@ store_open(const char *path)
 	    store_prepare(&st_del, "DELETE FROM authorization "
 	    "WHERE local_user = ?1 AND remote_jid = ?2") == -1 ||
 	    store_prepare(&st_count, "SELECT count(*) FROM authorization")
-	    == -1)
+	    == -1 ||
+	    store_prepare(&st_count_user, "SELECT count(*) FROM authorization "
+	    "WHERE local_user = ?1") == -1)
 		goto fail;
 	return (0);
  fail:
@@ -154,7 +156,8 @@ store_close(void)
 	sqlite3_finalize(st_add);
 	sqlite3_finalize(st_del);
 	sqlite3_finalize(st_count);
-	st_has = st_add = st_del = st_count = NULL;
+	sqlite3_finalize(st_count_user);
+	st_has = st_add = st_del = st_count = st_count_user = NULL;
 	if (db != NULL)
 		sqlite3_close(db);
 	db = NULL;
@@ -210,6 +213,23 @@ store_auth_count(void)
 	if (store_step(st_count, "authorization count") == SQLITE_ROW)
 		rc = sqlite3_column_int(st_count, 0);
 	sqlite3_reset(st_count);
+	return (rc);
+}
+
+/* the authorisations of one local user */
+int
+store_auth_count_user(const char *local)
+{
+	int	 rc = -1;
+
+	if (db == NULL)
+		return (-1);
+	if (sqlite3_bind_text(st_count_user, 1, local, -1, SQLITE_STATIC) ==
+	    SQLITE_OK &&
+	    store_step(st_count_user, "authorization count") == SQLITE_ROW)
+		rc = sqlite3_column_int(st_count_user, 0);
+	sqlite3_reset(st_count_user);
+	sqlite3_clear_bindings(st_count_user);
 	return (rc);
 }
 

@@ -160,8 +160,7 @@ s2s_configure(struct xgw_config *old, struct xgw_config *new)
 		fatalx("%s: CA file: %s", __func__, why);
 
 	/* accepted connections keep what they use; swap */
-	if (s2s.srv != NULL)
-		tls_free(s2s.srv);
+	tls_srv_retire(s2s.srv);
 	if (s2s.srv_cfg != NULL)
 		tls_config_free(s2s.srv_cfg);
 	for (i = 0; i < s2s.ncli; i++)
@@ -169,7 +168,7 @@ s2s_configure(struct xgw_config *old, struct xgw_config *new)
 	free(s2s.cli_cfg);
 	if (s2s.ca != NULL)
 		certid_ca_free(s2s.ca);
-	s2s.srv = srv;
+	s2s.srv = tls_srv_new(srv);
 	s2s.srv_cfg = srv_cfg;
 	s2s.cli_cfg = cli_cfg;
 	s2s.ncli = n;
@@ -489,6 +488,8 @@ conn_close(struct conn *c, const char *fmt, ...)
 		tls_free(c->tls);
 		c->tls = NULL;
 	}
+	tls_srv_drop(c->srv);
+	c->srv = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -2;
@@ -605,8 +606,10 @@ conn_starttls(struct conn *c)
 	}
 	event_add(&c->ev_read, NULL);
 	if (c->dir == CONN_IN) {
-		if (tls_accept_socket(s2s.srv, &c->tls, c->fd) == -1) {
-			conn_close(c, "TLS: %s", tls_error(s2s.srv));
+		c->srv = tls_srv_hold(s2s.srv);
+		if (tls_accept_socket(tls_srv_ctx(c->srv), &c->tls, c->fd)
+		    == -1) {
+			conn_close(c, "TLS: %s", tls_error(tls_srv_ctx(c->srv)));
 			return;
 		}
 	} else {

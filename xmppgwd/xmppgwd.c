@@ -87,7 +87,8 @@ static void	parent_shutdown(int);
 static void	parent_configure(void);
 static void	parent_check_done(void);
 static void	parent_reload(uint32_t, int);
-static void	parent_sip_resolve(struct xgw_config *, char **);
+static void	parent_sip_resolve(struct xgw_config *, struct xgw_config *,
+		    char **);
 static void	parent_sip_retry(int, short, void *);
 static int	parent_conf_changed(struct xgw_config *, struct xgw_config *,
 		    const char **);
@@ -244,7 +245,7 @@ main(int argc, char *argv[], char *envp[])
 	signal_add(&ev_sigchld, NULL);
 	signal_add(&ev_sigpipe, NULL);
 	evtimer_set(&ev_resolve, parent_sip_retry, NULL);
-	parent_sip_resolve(conf, NULL);
+	parent_sip_resolve(conf, NULL, NULL);
 
 	for (i = 0; i < nchildren; i++)
 		child_spawn(&children[i]);
@@ -681,7 +682,7 @@ parent_reload(uint32_t peerid, int from_ctl)
 		return;
 	}
 
-	parent_sip_resolve(nconf, &msgs);
+	parent_sip_resolve(nconf, conf, &msgs);
 
 	/* the bound sockets stay; the addresses are the same */
 	for (lo = TAILQ_FIRST(&conf->listens), ln = TAILQ_FIRST(&nconf->listens);
@@ -712,9 +713,12 @@ parent_reload(uint32_t peerid, int from_ctl)
  * rest.  Until the name resolves, SIP messages fail at once with 503,
  * and the lookup is tried again every XGW_SIP_RESOLVE_RETRY seconds.
  * The warning goes to the log and, for a reload, to *msgs (xmppgwctl).
+ * A reload that keeps the proxy (old) keeps its addresses when the
+ * lookup fails: a working connection is not dropped for a DNS hiccup.
  */
 static void
-parent_sip_resolve(struct xgw_config *c, char **msgs)
+parent_sip_resolve(struct xgw_config *c, struct xgw_config *old,
+    char **msgs)
 {
 	struct timeval	 tv = { XGW_SIP_RESOLVE_RETRY, 0 };
 	char		 err[XGW_NAME_MAX + 256], *line, *m;
@@ -723,6 +727,16 @@ parent_sip_resolve(struct xgw_config *c, char **msgs)
 	if (!c->sip.configured || config_sip_resolve(&c->sip, err,
 	    sizeof(err)) > 0)
 		return;
+	if (old != NULL && old->sip.configured && old->sip.proxy_naddrs > 0 &&
+	    strcmp(old->sip.proxy, c->sip.proxy) == 0 &&
+	    old->sip.proxy_port == c->sip.proxy_port) {
+		memcpy(c->sip.proxy_addrs, old->sip.proxy_addrs,
+		    sizeof(c->sip.proxy_addrs));
+		c->sip.proxy_naddrs = old->sip.proxy_naddrs;
+		log_warnx("%s:%d: warning: %s; the addresses it had are kept",
+		    c->sip.proxy_file, c->sip.proxy_line, err);
+		return;
+	}
 	if (asprintf(&line, "%s:%d: warning: %s; SIP messages fail with 503 "
 	    "until it resolves, tried again every %d s", c->sip.proxy_file,
 	    c->sip.proxy_line, err, XGW_SIP_RESOLVE_RETRY) == -1)

@@ -338,6 +338,15 @@ int		 imsgev_composev(struct imsgev *, uint32_t, uint32_t, int,
 		    const struct iovec *, int);
 struct imsgev	*proc_peer(enum privsep_procid, unsigned int);
 void		 sock_nodelay(int);
+
+/* tlssrv.c: a server context that outlives a reload while in use */
+struct tls;
+struct tls_srv;
+struct tls_srv	*tls_srv_new(struct tls *);
+struct tls	*tls_srv_ctx(struct tls_srv *);
+struct tls_srv	*tls_srv_hold(struct tls_srv *);
+void		 tls_srv_drop(struct tls_srv *);
+void		 tls_srv_retire(struct tls_srv *);
 int		 proc_compose(enum privsep_procid, unsigned int, uint32_t,
 		    uint32_t, int, const void *, size_t);
 void		 imsg_fatal_size(struct imsg *, const char *);

@@ -119,11 +119,14 @@ public_unverified_needs_authorization_body() {
 	grep -q "not authorized by the recipient" xmppgwd.log ||
 	    atf_fail "no log line for the refusal"
 
+	# a SIP URI and any case name the same pair
 	atf_check -o match:"bob@gw.test may receive messages from alice@partner.test" \
-	    "$(XGWCTL)" -s "$PWD/ctl.sock" authorize bob@gw.test alice@partner.test
+	    "$(XGWCTL)" -s "$PWD/ctl.sock" authorize sip:Bob@GW.test Alice@Partner.test
 	atf_check -o match:"^bob@gw.test +alice@partner.test +[0-9TZ:-]+ +operator$" \
 	    "$(XGWCTL)" -s "$PWD/ctl.sock" show authorizations bob@gw.test
-	expect_delivered bob "after authorize" 1
+	expect_delivered Bob "after authorize" 1
+	sipp_last_request uas | sipp_header To | grep -q "^<sip:bob@gw.test>" ||
+	    atf_fail "To: $(sipp_last_request uas | sipp_header To)"
 
 	atf_check -o match:"revoked" \
 	    "$(XGWCTL)" -s "$PWD/ctl.sock" revoke bob@gw.test alice@partner.test
