@@ -856,15 +856,16 @@ policy_auth_list(struct imsgev *iev, const char *user)
 	if (*user != '\0' &&
 	    policy_auth_args(user, NULL, lu, NULL, msg, sizeof(msg)) == -1)
 		goto fail;
-	if (!store_ok || store_auth_list(*user ? lu : NULL, policy_auth_one,
-	    &l) == -1) {
+	/* one more than shown, to know that there are more */
+	if (!store_ok || store_auth_list(*user ? lu : NULL,
+	    POLICY_LIST_MAX + 1, policy_auth_one, &l) == -1) {
 		snprintf(msg, sizeof(msg), "the authorization store cannot "
 		    "be read; see the log");
 		goto fail;
 	}
 	if (l.n > POLICY_LIST_MAX) {
-		snprintf(msg, sizeof(msg), "%u authorizations, only the first "
-		    "%u listed: name a user", l.n, POLICY_LIST_MAX);
+		snprintf(msg, sizeof(msg), "more than %u authorizations, only "
+		    "the first listed: name a user", POLICY_LIST_MAX);
 		goto fail;
 	}
 	imsgev_compose(iev, IMSG_CTL_END, 0, -1, NULL, 0);

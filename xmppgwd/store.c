@@ -275,9 +275,13 @@ store_auth_del(const char *local, const char *remote)
 	return (rc);
 }
 
-/* every authorisation (of local, when not NULL), in order; -1: error */
+/*
+ * The authorisations (of local, when not NULL), in order, at most max;
+ * -1: error.
+ */
 int
-store_auth_list(const char *local, store_auth_cb cb, void *arg)
+store_auth_list(const char *local, unsigned int max, store_auth_cb cb,
+    void *arg)
 {
 	sqlite3_stmt	*st;
 	struct store_auth a;
@@ -288,13 +292,15 @@ store_auth_list(const char *local, store_auth_cb cb, void *arg)
 		return (-1);
 	sql = local == NULL ?
 	    "SELECT local_user, remote_jid, created, source FROM "
-	    "authorization ORDER BY local_user, remote_jid" :
+	    "authorization ORDER BY local_user, remote_jid LIMIT ?2" :
 	    "SELECT local_user, remote_jid, created, source FROM "
-	    "authorization WHERE local_user = ?1 ORDER BY remote_jid";
+	    "authorization WHERE local_user = ?1 ORDER BY remote_jid "
+	    "LIMIT ?2";
 	if (store_prepare(&st, sql) == -1)
 		return (-1);
-	if (local != NULL &&
-	    sqlite3_bind_text(st, 1, local, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if ((local != NULL &&
+	    sqlite3_bind_text(st, 1, local, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    sqlite3_bind_int64(st, 2, max) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return (-1);
 	}

@@ -39,6 +39,7 @@ int	 store_auth_add(const char *, const char *, const char *);
 int	 store_auth_del(const char *, const char *);
 int	 store_auth_count(void);
 int	 store_auth_count_user(const char *);
-int	 store_auth_list(const char *, store_auth_cb, void *);
+int	 store_auth_list(const char *, unsigned int, store_auth_cb,
+	    void *);
 
 #endif /* STORE_H */

@@ -119,16 +119,20 @@ ATF_TC_BODY(list_in_order, tc)
 	ATF_REQUIRE_EQ(store_auth_add("alice@c.example", "x@p.example",
 	    "message"), 1);
 	memset(&l, 0, sizeof(l));
-	ATF_REQUIRE_EQ(store_auth_list(NULL, collect, &l), 0);
+	ATF_REQUIRE_EQ(store_auth_list(NULL, 100, collect, &l), 0);
 	ATF_CHECK_STREQ(l.text, "alice@c.example x@p.example message\n"
 	    "alice@c.example y@p.example operator\n"
 	    "bob@c.example z@p.example message\n");
 	memset(&l, 0, sizeof(l));
-	ATF_REQUIRE_EQ(store_auth_list("bob@c.example", collect, &l), 0);
+	ATF_REQUIRE_EQ(store_auth_list("bob@c.example", 100, collect, &l), 0);
 	ATF_CHECK_STREQ(l.text, "bob@c.example z@p.example message\n");
 	memset(&l, 0, sizeof(l));
-	ATF_REQUIRE_EQ(store_auth_list("nobody@c.example", collect, &l), 0);
+	ATF_REQUIRE_EQ(store_auth_list("nobody@c.example", 100, collect, &l), 0);
 	ATF_CHECK_EQ(l.n, 0);
+	/* at most as many as asked for */
+	memset(&l, 0, sizeof(l));
+	ATF_REQUIRE_EQ(store_auth_list(NULL, 2, collect, &l), 0);
+	ATF_CHECK_EQ(l.n, 2);
 	store_close();
 }
 
