@@ -480,11 +480,21 @@ policy_sip_result(struct imsg *imsg)
 static void
 policy_sip_answer(uint32_t sip_id, int code)
 {
+	struct imsgev	*iev;
 	uint32_t	 v[2];
 
 	v[0] = sip_id;
 	v[1] = code;
-	proc_compose(PROC_SIP, 0, IMSG_SIP_ANSWER, 0, -1, v, sizeof(v));
+	if ((iev = proc_peer(PROC_SIP, 0)) == NULL)
+		return;		/* sip restarted: its transactions went */
+	if (imsg_compose(&iev->ibuf, IMSG_SIP_ANSWER, 0, 0, -1, v, sizeof(v))
+	    == -1)
+		fatal("%s: imsg_compose", __func__);
+	/* the message is on its way already: the 200 may travel in a batch */
+	if (code == 200)
+		imsgev_add_lazy(iev);
+	else
+		imsgev_add(iev);
 }
 
 /*

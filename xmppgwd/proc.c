@@ -190,6 +190,7 @@ imsgev_init(struct imsgev *iev, int fd, enum privsep_procid procid,
 	iev->handler = handler;
 	iev->data = data;
 	iev->events = 0;
+	iev->lazy_set = 0;
 	iev->up = 1;
 }
 
@@ -207,6 +208,9 @@ imsgev_add(struct imsgev *iev)
 		return;
 	if (imsgbuf_queuelen(&iev->ibuf) > 0)
 		events |= EV_WRITE;
+	/* armed as wanted already: no system call per message */
+	if (iev->events == events && event_pending(&iev->ev, events, NULL))
+		return;
 	if (iev->events != 0)
 		event_del(&iev->ev);
 	iev->events = events;
@@ -214,9 +218,40 @@ imsgev_add(struct imsgev *iev)
 	event_add(&iev->ev, NULL);
 }
 
+static void
+imsgev_lazy(int fd, short event, void *arg)
+{
+	imsgev_add(arg);
+}
+
+/*
+ * For what changes nothing for anybody waiting (a SIP 2xx, a stanza
+ * written): it leaves with the next message that cannot wait, or after
+ * IMSGEV_LAZY_US, so that at moderate rates one wakeup of the peer
+ * carries several instead of one each.
+ */
+void
+imsgev_add_lazy(struct imsgev *iev)
+{
+	struct timeval	 tv = { 0, IMSGEV_LAZY_US };
+
+	if (!iev->up || ((iev->events & EV_WRITE) &&
+	    event_pending(&iev->ev, EV_WRITE, NULL)))
+		return;
+	if (!iev->lazy_set) {
+		evtimer_set(&iev->lazy, imsgev_lazy, iev);
+		iev->lazy_set = 1;
+	}
+	if (!evtimer_pending(&iev->lazy, NULL))
+		evtimer_add(&iev->lazy, &tv);
+}
+
 void
 imsgev_clear(struct imsgev *iev)
 {
+	if (iev->lazy_set)
+		evtimer_del(&iev->lazy);
+	iev->lazy_set = 0;
 	if (iev->events != 0)
 		event_del(&iev->ev);
 	iev->events = 0;

@@ -740,7 +740,11 @@ sip_result(uint32_t id, int code, const char *reason)
 	    imsg_add_string(b, reason ? reason : "") == -1)
 		fatal("%s: imsg", __func__);
 	imsg_close(&iev->ibuf, b);
-	imsgev_add(iev);
+	/* a 2xx sends nothing back to XMPP: it can wait for company */
+	if (code >= 200 && code < 300)
+		imsgev_add_lazy(iev);
+	else
+		imsgev_add(iev);
 }
 
 /* Timer F: a transaction without a final response times out (408). */

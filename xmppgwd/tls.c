@@ -973,7 +973,10 @@ s2s_report(uint32_t report, const char *cond)
 	    imsg_add_u32(b, report) == -1 || imsg_add_string(b, cond) == -1)
 		fatal("%s: imsg", __func__);
 	imsg_close(&iev->ibuf, b);
-	imsgev_add(iev);
+	if (*cond == '\0')
+		imsgev_add_lazy(iev);	/* written: the 200 can wait a little */
+	else
+		imsgev_add(iev);
 }
 
 static void

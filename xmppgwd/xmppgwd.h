@@ -276,6 +276,8 @@ struct imsgev {
 	struct imsgbuf		 ibuf;
 	struct event		 ev;
 	short			 events;
+	struct event		 lazy;		/* imsgev_add_lazy's timer */
+	int			 lazy_set;
 	int			 up;
 	enum privsep_procid	 procid;	/* the other end */
 	unsigned int		 instance;
@@ -338,6 +340,8 @@ int		 imsgev_composev(struct imsgev *, uint32_t, uint32_t, int,
 		    const struct iovec *, int);
 struct imsgev	*proc_peer(enum privsep_procid, unsigned int);
 void		 sock_nodelay(int);
+#define IMSGEV_LAZY_US	2000	/* what may wait to travel in a batch */
+void		 imsgev_add_lazy(struct imsgev *);
 
 /* tlssrv.c: a server context that outlives a reload while in use */
 struct tls;
