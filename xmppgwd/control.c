@@ -17,9 +17,11 @@
 /*
  * The control socket, served by the policy process.  Requests about the
  * processes and the configuration go to the parent and its answers come
- * back here, matched to the client by the imsg peerid; the partner table
- * is answered here.  A client that sends something malformed is
- * disconnected; nothing a client sends can stop the daemon.
+ * back here, matched to the client by the imsg peerid, and a status
+ * answer gets policy's message counters; the partner table and the
+ * authorisations are answered here.  A client that sends something
+ * malformed, or does not read its answers, is disconnected; nothing a
+ * client sends can stop the daemon.
  */
 
 #include <sys/types.h>
