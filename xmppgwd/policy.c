@@ -352,9 +352,13 @@ policy_message_in(struct stanza *s)
 		    "a partner", "sender unknown");
 		return (-1);
 	}
-	if (jid_bare(s->to, to, sizeof(to)) == NULL ||
-	    !policy_user_allowed(to)) {
-		/* as for a user who does not exist (RFC 6121 8.5.2) */
+	/* as for a user who does not exist (RFC 6121 8.5.2) */
+	if (jid_bare(s->to, to, sizeof(to)) == NULL) {
+		policy_refuse(s, "service-unavailable", NULL,
+		    "the recipient is not a user's address");
+		return (-1);
+	}
+	if (!policy_user_allowed(to)) {
 		policy_refuse(s, "service-unavailable", NULL,
 		    "the recipient may not use XMPP (domain users)");
 		return (-1);
