@@ -478,23 +478,36 @@ conn_next(enum conn_kind kind, int ready_state, int *rr)
 	return (NULL);
 }
 
+/*
+ * Mark message seq of run id with bit, once: -1 (and counted) if it is
+ * not a message of the current run that was sent, or was marked so
+ * already.
+ */
+static int
+record_mark(unsigned int id, uint32_t seq, uint8_t bit)
+{
+	if (cur == NULL || id != cur->id || seq >= cur->count ||
+	    !(cur->mark[seq] & 0x80)) {
+		if (cur != NULL)
+			cur->stale++;
+		return (-1);
+	}
+	if (cur->mark[seq] & bit) {
+		cur->dups++;
+		return (-1);
+	}
+	cur->mark[seq] |= bit;
+	return (0);
+}
+
 /* the far end saw message seq of run id */
 void
 record_delivery(unsigned int id, uint32_t seq, uint64_t ts)
 {
 	uint64_t	 now = now_ns();
 
-	if (cur == NULL || id != cur->id || seq >= cur->count ||
-	    !(cur->mark[seq] & 0x80)) {
-		if (cur != NULL)
-			cur->stale++;
+	if (record_mark(id, seq, M_DELIVERED) == -1)
 		return;
-	}
-	if (cur->mark[seq] & M_DELIVERED) {
-		cur->dups++;
-		return;
-	}
-	cur->mark[seq] |= M_DELIVERED;
 	cur->delivered++;
 	cur->lat[seq] = now - ts;
 	cur->t_last = now;
@@ -503,17 +516,8 @@ record_delivery(unsigned int id, uint32_t seq, uint64_t ts)
 void
 record_error(unsigned int id, uint32_t seq)
 {
-	if (cur == NULL || id != cur->id || seq >= cur->count ||
-	    !(cur->mark[seq] & 0x80)) {
-		if (cur != NULL)
-			cur->stale++;
+	if (record_mark(id, seq, M_ERROR) == -1)
 		return;
-	}
-	if (cur->mark[seq] & M_ERROR) {
-		cur->dups++;
-		return;
-	}
-	cur->mark[seq] |= M_ERROR;
 	cur->errors++;
 	cur->t_last = now_ns();
 }
@@ -524,17 +528,8 @@ record_final(unsigned int id, uint32_t seq, int code)
 {
 	uint64_t	 now = now_ns();
 
-	if (cur == NULL || id != cur->id || seq >= cur->count ||
-	    !(cur->mark[seq] & 0x80)) {
-		if (cur != NULL)
-			cur->stale++;
+	if (record_mark(id, seq, M_FINAL) == -1)
 		return;
-	}
-	if (cur->mark[seq] & M_FINAL) {
-		cur->dups++;
-		return;
-	}
-	cur->mark[seq] |= M_FINAL;
 	cur->finals++;
 	cur->lat_txn[seq] = now - cur->t_sent[seq];
 	if (code >= 200 && code < 300)

@@ -122,6 +122,11 @@ public_unverified_needs_authorization_body() {
 	# a SIP URI and any case name the same pair
 	atf_check -o match:"bob@gw.test may receive messages from alice@partner.test" \
 	    "$(XGWCTL)" -s "$PWD/ctl.sock" authorize sip:Bob@GW.test Alice@Partner.test
+	# what an authorisation names is checked
+	atf_check -s exit:1 -e match:"addresses must be UTF-8" \
+	    "$(XGWCTL)" -s "$PWD/ctl.sock" authorize bob@gw.test "$(printf 'a\377@partner.test')"
+	atf_check -s exit:1 -e match:"not a local domain" \
+	    "$(XGWCTL)" -s "$PWD/ctl.sock" authorize bob@partner.test alice@partner.test
 	atf_check -o match:"^bob@gw.test +alice@partner.test +[0-9TZ:-]+ +operator$" \
 	    "$(XGWCTL)" -s "$PWD/ctl.sock" show authorizations bob@gw.test
 	expect_delivered Bob "after authorize" 1

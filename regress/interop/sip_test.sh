@@ -198,7 +198,7 @@ sip_to_unreachable_partner_fails_body() {
 sip_to_unreachable_partner_fails_cleanup() { netns_destroy; }
 
 atf_test_case sip_from_untrusted_403 cleanup
-sip_from_untrusted_403_head() { atf_set descr "SIP from an address that is not trusted gets 403 and nothing reaches XMPP"; atf_set require.user root; }
+sip_from_untrusted_403_head() { atf_set descr "SIP from an address that is not trusted gets 403, nothing reaches XMPP, and the connection is closed after 10 s"; atf_set require.user root; atf_set timeout 120; }
 sip_from_untrusted_403_body() {
 	setup uas_200
 	xmppclient_start carol recv --jid carol@partner.test --password pw \
@@ -209,6 +209,12 @@ sip_from_untrusted_403_body() {
 	    atf_fail "no 403: $(oneline "$(tail -n 5 uac.out)")"
 	bg_wait carol && atf_fail "carol received: $(oneline "$(cat carol.out)")"
 	grep -q "not trusted" xmppgwd.log || atf_fail "no log line"
+	# and it may not keep a connection open
+	req="OPTIONS sip:gw.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKo\r\nFrom: <sip:x@gw.test>;tag=1\r\nTo: <sip:gw.test>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	hex=$(printf "$req" | od -An -tx1 | tr -d ' \n')
+	rawpeer --connect $GW 5060 "send-hex $hex" "expect ^SIP/2.0 403" \
+	    "expect-eof -t 20" > raw.out 2>&1 ||
+	    atf_fail "untrusted connection: $(oneline "$(cat raw.out)")"
 	return 0
 }
 sip_from_untrusted_403_cleanup() { netns_destroy; }
