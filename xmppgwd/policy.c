@@ -494,11 +494,7 @@ policy_sip_answer(uint32_t sip_id, int code)
 	if (imsg_compose(&iev->ibuf, IMSG_SIP_ANSWER, 0, 0, -1, v, sizeof(v))
 	    == -1)
 		fatal("%s: imsg_compose", __func__);
-	/* the message is on its way already: the 200 may travel in a batch */
-	if (code == 200)
-		imsgev_add_lazy(iev);
-	else
-		imsgev_add(iev);
+	imsgev_add(iev);
 }
 
 /*

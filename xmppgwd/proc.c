@@ -41,11 +41,15 @@ struct xgw_config	*proc_conf;
 unsigned int		 proc_instance;
 unsigned int		 proc_prefork;
 
+static TAILQ_HEAD(, imsgev)	 imsgev_flushq =
+				    TAILQ_HEAD_INITIALIZER(imsgev_flushq);
 static const struct proc_role	*proc_self;
 static struct imsgev		 proc_parent;
 static struct imsgev		*proc_peers[PROC_MAX];
 static unsigned int		 proc_ninstances[PROC_MAX];
 static int			 proc_started;
+static int			 proc_input_seen;
+static struct timespec		 proc_input_at;
 static struct event		 proc_ev_sigterm, proc_ev_sigint;
 static struct event		 proc_ev_sighup, proc_ev_sigpipe;
 
@@ -94,6 +98,8 @@ imsg_fatal_size(struct imsg *imsg, const char *where)
 void
 proc_child(const struct proc_role *role, unsigned int instance)
 {
+	struct event_base	*base;
+
 	proc_self = role;
 	proc_instance = instance;
 	log_procinit(role->title);
@@ -107,7 +113,7 @@ proc_child(const struct proc_role *role, unsigned int instance)
 	imsgbuf_allow_fdpass(&proc_parent.ibuf);
 	proc_privsep();
 
-	event_init();
+	base = event_init();
 	signal_set(&proc_ev_sigterm, SIGTERM, proc_sig, NULL);
 	signal_set(&proc_ev_sigint, SIGINT, proc_sig, NULL);
 	signal_set(&proc_ev_sighup, SIGHUP, proc_sig, NULL);
@@ -126,11 +132,77 @@ proc_child(const struct proc_role *role, unsigned int instance)
 	/* messages that arrived with the setup are already buffered */
 	proc_dispatch(PROC_PARENT_FD, 0, &proc_parent);
 
-	event_dispatch();
+	proc_loop(base, PROC_PACE_US);
 	if (role->shutdown != NULL)
 		role->shutdown();
 	log_debug("%s: exiting", __func__);
 	exit(0);
+}
+
+/*
+ * The event loop of every process.  After each pass over what woke it,
+ * the output it queued for the other processes leaves at once, in one
+ * write per channel (imsgev_flush).
+ *
+ * A child is paced.  When a pass that took input (proc_input) began less
+ * than pace_us after the child started to wait, and was short, the child
+ * sends what the pass produced, sleeps the rest of the interval, and
+ * then takes everything that arrived meanwhile in one pass.  So under
+ * moderate load each child takes its input about once per interval, and
+ * a wakeup carries a batch instead of one message: on a VM a wakeup
+ * costs several times the work for a message.  A message waits at most
+ * pace_us more in each child, and only while input follows input that
+ * closely; an idle child answers at once.  A pass that took half the
+ * interval or more carried a batch already and is not followed by a
+ * nap, so that a loaded child keeps its full capacity.  The parent is
+ * not paced (0).
+ */
+void
+proc_loop(struct event_base *base, long pace_us)
+{
+	struct timespec	 start, now, nap;
+	long long	 waited, busy;
+
+	for (;;) {
+		imsgev_flush();
+		proc_input_seen = 0;
+		if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
+			fatal("%s: clock_gettime", __func__);
+		if (event_base_loop(base, EVLOOP_ONCE) != 0 ||
+		    event_base_got_exit(base))
+			break;
+		if (pace_us == 0 || !proc_input_seen)
+			continue;
+		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+			fatal("%s: clock_gettime", __func__);
+		waited = (now.tv_sec - start.tv_sec) * 1000000000LL +
+		    (now.tv_nsec - start.tv_nsec);
+		busy = (now.tv_sec - proc_input_at.tv_sec) * 1000000000LL +
+		    (now.tv_nsec - proc_input_at.tv_nsec);
+		/* a pass that long carried a batch already: no nap */
+		if (waited >= pace_us * 1000LL || busy >= pace_us * 500LL)
+			continue;
+		/* what the pass queued on sockets leaves before the nap */
+		if (event_base_loop(base, EVLOOP_NONBLOCK) != 0 ||
+		    event_base_got_exit(base))
+			break;
+		imsgev_flush();
+		nap.tv_sec = 0;
+		nap.tv_nsec = pace_us * 1000L - waited;
+		/* a signal ends the nap early; it is handled next pass */
+		(void)nanosleep(&nap, NULL);
+	}
+}
+
+/* The pass took input (from the network or a channel): see proc_loop. */
+void
+proc_input(void)
+{
+	if (proc_input_seen)
+		return;
+	if (clock_gettime(CLOCK_MONOTONIC, &proc_input_at) == -1)
+		fatal("%s: clock_gettime", __func__);
+	proc_input_seen = 1;
 }
 
 /* Read IMSG_PRIVSEP (blocking: nothing else can happen yet) and drop. */
@@ -189,72 +261,71 @@ imsgev_init(struct imsgev *iev, int fd, enum privsep_procid procid,
 	iev->instance = instance;
 	iev->handler = handler;
 	iev->data = data;
-	iev->events = 0;
-	iev->lazy_set = 0;
+	iev->armed = 0;
+	iev->flushing = 0;
 	iev->up = 1;
 }
 
+static void
+imsgev_arm(struct imsgev *iev)
+{
+	if (iev->armed)
+		return;
+	event_set(&iev->ev, iev->ibuf.fd, EV_READ | EV_PERSIST, iev->handler,
+	    iev);
+	event_set(&iev->wev, iev->ibuf.fd, EV_WRITE, iev->handler, iev);
+	event_add(&iev->ev, NULL);
+	iev->armed = 1;
+}
+
 /*
- * Re-arm a channel: always readable, writable while output is queued.
- * Composing only queues; the event loop flushes everything queued in
- * one pass with as few system calls as possible.
+ * After the handler or a compose: the channel stays readable, and what
+ * is queued leaves at the end of the pass (imsgev_flush), together with
+ * whatever else the pass queues for it.  No system call per message.
  */
 void
 imsgev_add(struct imsgev *iev)
 {
-	short	 events = EV_READ;
-
 	if (!iev->up)
 		return;
-	if (imsgbuf_queuelen(&iev->ibuf) > 0)
-		events |= EV_WRITE;
-	/* armed as wanted already: no system call per message */
-	if (iev->events == events && event_pending(&iev->ev, events, NULL))
+	imsgev_arm(iev);
+	if (imsgbuf_queuelen(&iev->ibuf) == 0 || iev->flushing ||
+	    event_pending(&iev->wev, EV_WRITE, NULL))
 		return;
-	if (iev->events != 0)
-		event_del(&iev->ev);
-	iev->events = events;
-	event_set(&iev->ev, iev->ibuf.fd, events, iev->handler, iev);
-	event_add(&iev->ev, NULL);
-}
-
-static void
-imsgev_lazy(int fd, short event, void *arg)
-{
-	imsgev_add(arg);
+	TAILQ_INSERT_TAIL(&imsgev_flushq, iev, flush_entry);
+	iev->flushing = 1;
 }
 
 /*
- * For what changes nothing for anybody waiting (a SIP 2xx, a stanza
- * written): it leaves with the next message that cannot wait, or after
- * IMSGEV_LAZY_US, so that at moderate rates one wakeup of the peer
- * carries several instead of one each.
+ * Write what the pass queued, one write per channel.  A channel whose
+ * peer does not take it all, or whose write fails, waits for writable:
+ * its handler then writes the rest or sees the error and cleans up.
  */
 void
-imsgev_add_lazy(struct imsgev *iev)
+imsgev_flush(void)
 {
-	struct timeval	 tv = { 0, IMSGEV_LAZY_US };
+	struct imsgev	*iev;
 
-	if (!iev->up || ((iev->events & EV_WRITE) &&
-	    event_pending(&iev->ev, EV_WRITE, NULL)))
-		return;
-	if (!iev->lazy_set) {
-		evtimer_set(&iev->lazy, imsgev_lazy, iev);
-		iev->lazy_set = 1;
+	while ((iev = TAILQ_FIRST(&imsgev_flushq)) != NULL) {
+		TAILQ_REMOVE(&imsgev_flushq, iev, flush_entry);
+		iev->flushing = 0;
+		if (imsgbuf_write(&iev->ibuf) == -1 ||
+		    imsgbuf_queuelen(&iev->ibuf) > 0)
+			event_add(&iev->wev, NULL);
 	}
-	if (!evtimer_pending(&iev->lazy, NULL))
-		evtimer_add(&iev->lazy, &tv);
 }
 
 void
 imsgev_clear(struct imsgev *iev)
 {
-	if (iev->lazy_set)
-		evtimer_del(&iev->lazy);
-	iev->lazy_set = 0;
-	if (iev->events != 0)
+	if (iev->armed) {
 		event_del(&iev->ev);
-	iev->events = 0;
+		event_del(&iev->wev);
+	}
+	iev->armed = 0;
+	if (iev->flushing)
+		TAILQ_REMOVE(&imsgev_flushq, iev, flush_entry);
+	iev->flushing = 0;
 	if (iev->ibuf.fd != -1)
 		close(iev->ibuf.fd);
 	imsgbuf_clear(&iev->ibuf);
@@ -326,9 +397,24 @@ proc_dispatch(int fd, short event, void *arg)
 	struct imsgev	*iev = arg;
 	struct imsgbuf	*ibuf = &iev->ibuf;
 	struct imsg	 imsg;
-	int		 n;
+	size_t		 got = 0;
+	int		 n, reads = 0;
 
+	if (event & EV_WRITE) {
+		if (imsgbuf_write(ibuf) == -1) {
+			if (iev->procid == PROC_PARENT) {
+				event_loopexit(NULL);
+				return;
+			}
+			proc_peer_lost(iev);
+			return;
+		}
+	}
+	/* a paced process takes what is there, not one read per pass */
+ again:
 	if (event & EV_READ) {
+		proc_input();
+		got = ibuf->rlen;
 		if ((n = imsgbuf_read(ibuf)) == -1 || n == 0) {
 			if (iev->procid == PROC_PARENT) {
 				if (n == -1)
@@ -342,16 +428,7 @@ proc_dispatch(int fd, short event, void *arg)
 			proc_peer_lost(iev);
 			return;
 		}
-	}
-	if (event & EV_WRITE) {
-		if (imsgbuf_write(ibuf) == -1) {
-			if (iev->procid == PROC_PARENT) {
-				event_loopexit(NULL);
-				return;
-			}
-			proc_peer_lost(iev);
-			return;
-		}
+		got = ibuf->rlen - got;
 	}
 	for (;;) {
 		if ((n = imsgbuf_get(ibuf, &imsg)) == -1)
@@ -368,6 +445,8 @@ proc_dispatch(int fd, short event, void *arg)
 		if (!iev->up)
 			return;
 	}
+	if (got > 0 && ++reads < PROC_READS)
+		goto again;
 	imsgev_add(iev);
 }
 

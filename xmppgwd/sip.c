@@ -625,7 +625,7 @@ sip_readable(int fd, short event, void *arg)
 		if (sp.state != SIP_UP)
 			return;
 	}
-	for (loops = 0; loops < 16 && sp.state == SIP_UP; loops++) {
+	for (loops = 0; loops < PROC_READS && sp.state == SIP_UP; loops++) {
 		if (sip_read_once(fd, buf, sizeof(buf), &n) <= 0)
 			return;
 		if (sp.inlen + n > 2 * SIP_MAX_MESSAGE) {
@@ -637,8 +637,10 @@ sip_readable(int fd, short event, void *arg)
 		memcpy(p + sp.inlen, buf, n);
 		sp.in = p;
 		sp.inlen += n;
+		proc_input();
 		sip_input();
-		if (sp.tls == NULL)
+		/* a short read took all there was */
+		if (sp.tls == NULL && n < (ssize_t)sizeof(buf))
 			return;
 	}
 }
@@ -740,11 +742,7 @@ sip_result(uint32_t id, int code, const char *reason)
 	    imsg_add_string(b, reason ? reason : "") == -1)
 		fatal("%s: imsg", __func__);
 	imsg_close(&iev->ibuf, b);
-	/* a 2xx sends nothing back to XMPP: it can wait for company */
-	if (code >= 200 && code < 300)
-		imsgev_add_lazy(iev);
-	else
-		imsgev_add(iev);
+	imsgev_add(iev);
 }
 
 /* Timer F: a transaction without a final response times out (408). */
@@ -1220,7 +1218,7 @@ sip_peer_read(int fd, short event, void *arg)
 		if (pe == NULL)
 			return;
 	}
-	for (loops = 0; loops < 16; loops++) {
+	for (loops = 0; loops < PROC_READS; loops++) {
 		if (pe->tls != NULL) {
 			n = tls_read(pe->tls, buf, sizeof(buf));
 			if (n == TLS_WANT_POLLIN)
@@ -1236,7 +1234,9 @@ sip_peer_read(int fd, short event, void *arg)
 			sip_peer_close(pe);
 			return;
 		}
-		if (sip_peer_input(pe, buf, n) == -1 || pe->tls == NULL)
+		proc_input();
+		if (sip_peer_input(pe, buf, n) == -1 ||
+		    (pe->tls == NULL && n < (ssize_t)sizeof(buf)))
 			return;
 	}
 }

@@ -676,7 +676,7 @@ conn_read(int fd, short event, void *arg)
 		return;
 	}
 	/* several TLS records may be buffered: read until none is left */
-	for (loops = 0; loops < 16 && !conn_dead(c); loops++) {
+	for (loops = 0; loops < PROC_READS && !conn_dead(c); loops++) {
 		if (c->tls != NULL) {
 			n = tls_read(c->tls, buf, sizeof(buf));
 			if (n == TLS_WANT_POLLIN)
@@ -704,9 +704,11 @@ conn_read(int fd, short event, void *arg)
 		}
 		c->lastread = time(NULL);
 		c->inbytes += n;
+		proc_input();
 		stream_input(c, buf, n);
 		/* a handshake may have started: it reads for itself */
-		if (c->tls == NULL || c->state == CS_HANDSHAKE)
+		if (c->state == CS_HANDSHAKE ||
+		    (c->tls == NULL && n < (ssize_t)sizeof(buf)))
 			return;
 	}
 }
@@ -973,10 +975,7 @@ s2s_report(uint32_t report, const char *cond)
 	    imsg_add_u32(b, report) == -1 || imsg_add_string(b, cond) == -1)
 		fatal("%s: imsg", __func__);
 	imsg_close(&iev->ibuf, b);
-	if (*cond == '\0')
-		imsgev_add_lazy(iev);	/* written: the 200 can wait a little */
-	else
-		imsgev_add(iev);
+	imsgev_add(iev);
 }
 
 static void

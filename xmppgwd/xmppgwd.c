@@ -132,6 +132,7 @@ role_byname(const char *name)
 int
 main(int argc, char *argv[], char *envp[])
 {
+	struct event_base	*base;
 	const struct proc_role	*role = NULL;
 	const char		*errstr;
 	struct passwd		*pw;
@@ -233,7 +234,7 @@ main(int argc, char *argv[], char *envp[])
 	children[i++].id = PROC_POLICY;
 	children[i++].id = PROC_SIP;
 
-	event_init();
+	base = event_init();
 	signal_set(&ev_sigterm, SIGTERM, parent_sig, NULL);
 	signal_set(&ev_sigint, SIGINT, parent_sig, NULL);
 	signal_set(&ev_sighup, SIGHUP, parent_sig, NULL);
@@ -255,7 +256,7 @@ main(int argc, char *argv[], char *envp[])
 	log_info("startup: %u processes, configuration %s", nchildren,
 	    conffile);
 
-	event_dispatch();
+	proc_loop(base, 0);
 	parent_shutdown(0);
 	return (0);
 }

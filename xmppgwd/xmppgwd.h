@@ -274,10 +274,11 @@ enum privsep_procid {
 
 struct imsgev {
 	struct imsgbuf		 ibuf;
-	struct event		 ev;
-	short			 events;
-	struct event		 lazy;		/* imsgev_add_lazy's timer */
-	int			 lazy_set;
+	struct event		 ev;		/* readable, always armed */
+	struct event		 wev;		/* writable, when a write blocked */
+	int			 armed;		/* ev and wev are set */
+	int			 flushing;	/* on the end-of-pass list */
+	TAILQ_ENTRY(imsgev)	 flush_entry;
 	int			 up;
 	enum privsep_procid	 procid;	/* the other end */
 	unsigned int		 instance;
@@ -333,6 +334,7 @@ __attribute__((__noreturn__)) void proc_child(const struct proc_role *,
 void		 imsgev_init(struct imsgev *, int, enum privsep_procid,
 		    unsigned int, void (*)(int, short, void *), void *);
 void		 imsgev_add(struct imsgev *);
+void		 imsgev_flush(void);
 void		 imsgev_clear(struct imsgev *);
 int		 imsgev_compose(struct imsgev *, uint32_t, uint32_t, int,
 		    const void *, size_t);
@@ -340,8 +342,10 @@ int		 imsgev_composev(struct imsgev *, uint32_t, uint32_t, int,
 		    const struct iovec *, int);
 struct imsgev	*proc_peer(enum privsep_procid, unsigned int);
 void		 sock_nodelay(int);
-#define IMSGEV_LAZY_US	2000	/* what may wait to travel in a batch */
-void		 imsgev_add_lazy(struct imsgev *);
+#define PROC_PACE_US	2000	/* a busy child takes its input this often */
+void		 proc_loop(struct event_base *, long);
+void		 proc_input(void);
+#define PROC_READS	16	/* reads per descriptor and pass, at most */
 
 /* tlssrv.c: a server context that outlives a reload while in use */
 struct tls;
