@@ -40,7 +40,7 @@ PROXY=127.0.0.30	# xgwbench as the SIP proxy
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
 for f in "$top/xmppgwd/xmppgwd" "$top/xmppgwctl/xmppgwctl" \
-    "$bench/xgwbench"; do
+    "$bench/xgwbench" "$bench/wakecost"; do
 	[ -x "$f" ] || { echo "bench: $f is not built" >&2; exit 1; }
 done
 
@@ -73,6 +73,9 @@ trap 'exit 130' INT TERM
 
 ensure_user
 netns_create
+# what a wakeup costs here sets the cost per message at moderate rates
+netns_exec "$bench/wakecost" ||
+    atf_fail "wakecost failed"
 make_certs gw.test $(echo "$domains" | tr ',' ' ')
 
 gw_conf_head $GW > xmppgwd.conf

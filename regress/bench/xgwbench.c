@@ -761,7 +761,9 @@ run_one(struct run *r, struct result *res)
 	    sysconf(_SC_CLK_TCK) / r->sent : 0;
 	res->tool_us = r->sent ? (double)(u1 - u0) / r->sent : 0;
 	res->nproc = c1.nproc;
-	res->bad = missing != 0 || r->dups != 0 || r->sent < r->count || c0.pidsum != c1.pidsum ||
+	/* every peer accepts everything: an error is the gateway's refusal */
+	res->bad = missing != 0 || r->dups != 0 || r->errors != 0 ||
+	    r->sent < r->count || c0.pidsum != c1.pidsum ||
 	    c1.nproc != gw_children;
 	if (c0.pidsum != c1.pidsum || c1.nproc != gw_children)
 		fprintf(stderr, "xgwbench: the gateway's processes changed "
@@ -975,8 +977,9 @@ main(int argc, char *argv[])
 		if (res[nres].bad) {
 			bad = 1;
 			fprintf(stderr, "xgwbench: run %s FAILED: %u of %u sent "
-			    "messages missing, %u duplicated\n", argv[i],
-			    res[nres].missing, res[nres].sent, res[nres].dups);
+			    "messages missing, %u duplicated, %u errors\n",
+			    argv[i], res[nres].missing, res[nres].sent,
+			    res[nres].dups, res[nres].errors);
 		}
 		if (!warm || res[nres].bad)
 			nres++;
