@@ -82,6 +82,7 @@ enum imsg_type {
 	IMSG_SIP_RESULT,		/* u32 id, u32 code, reason */
 	IMSG_SIP_MESSAGE_IN,		/* sip -> policy: u32 id + stanza */
 	IMSG_SIP_ANSWER,		/* policy -> sip: u32 id, u32 code */
+	IMSG_SIP_ANSWERED,		/* sip -> policy: u32 code sip gave */
 
 	IMSG_MAX
 };

@@ -101,6 +101,7 @@ static void	policy_sip_in(struct imsg *);
 static void	policy_sent(struct imsg *);
 static void	policy_sip_answer(uint32_t, int);
 static void	policy_failed(enum ctl_dir, const char *);
+static void	policy_sip_answered(struct imsg *);
 static int	policy_user_allowed(const char *);
 static void	policy_refuse(struct stanza *, const char *, const char *,
 		    const char *);
@@ -173,6 +174,9 @@ policy_dispatch(struct imsgev *iev, struct imsg *imsg)
 			return (0);
 		case IMSG_SIP_MESSAGE_IN:
 			policy_sip_in(imsg);
+			return (0);
+		case IMSG_SIP_ANSWERED:
+			policy_sip_answered(imsg);
 			return (0);
 		default:
 			return (-1);
@@ -649,6 +653,26 @@ utf8_valid(const char *s)
 		p += n + 1;
 	}
 	return (1);
+}
+
+/*
+ * A MESSAGE that sip answered itself, never seen here: counted like the
+ * ones policy answers.  A 403 (a peer not trusted, a sender not local)
+ * or 404 (no partner domain) is a refusal; anything else a failure.
+ */
+static void
+policy_sip_answered(struct imsg *imsg)
+{
+	uint32_t	 code;
+
+	if (imsg_get_data(imsg, &code, sizeof(code)) == -1 ||
+	    code < 300 || code > 699)
+		imsg_fatal_size(imsg, __func__);
+	counters.received[CTL_SIP_TO_XMPP]++;
+	if (code == 403 || code == 404)
+		counters.refused[CTL_SIP_TO_XMPP]++;
+	else
+		policy_failed(CTL_SIP_TO_XMPP, map_sip_to_xmpp_error(code));
 }
 
 /* a failed message, by the RFC 6120 condition that tells why */

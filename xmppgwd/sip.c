@@ -190,6 +190,7 @@ static void	sip_peer_handshake(struct sip_peer *);
 static int	sip_peer_input(struct sip_peer *, const char *, size_t);
 static struct tls_srv *sip_server(struct xgw_config *);
 static void	sip_peer_request(struct sip_peer *, struct sipmsg *);
+static void	sip_answered(int);
 static void	sip_peer_respond(struct sip_peer *, const char *, int,
 		    const char *);
 static char	*sip_response_head(struct sipmsg *);
@@ -667,9 +668,11 @@ sip_input(void)
 			sip_down(err);
 			return;
 		}
-		if (m.request)
+		if (m.request) {
 			sip_reply(&m, 501, "Not Implemented");
-		else
+			if (strcmp(m.method, "MESSAGE") == 0)
+				sip_answered(501);
+		} else
 			sip_response(&m);
 		sipmsg_free(&m);
 		memmove(sp.in, sp.in + used, sp.inlen - used);
@@ -1270,6 +1273,8 @@ sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
 		if (r == -1) {
 			/* no framing left to answer in: say it and close */
 			log_info("sip: from %s: %s", pe->addr, err);
+			if (pe->inlen > 8 && memcmp(pe->in, "MESSAGE ", 8) == 0)
+				sip_answered(code);
 			/* best effort: the connection ends either way */
 			snprintf(buf, sizeof(buf), "SIP/2.0 %d %s\r\n"
 			    "Content-Length: 0\r\n\r\n", code,
@@ -1310,6 +1315,19 @@ sip_response_head(struct sipmsg *m)
 	return (b.data);
 }
 
+/* a MESSAGE answered here, not by policy: for policy's counters */
+static void
+sip_answered(int code)
+{
+	struct imsgev	*iev;
+	uint32_t	 c = code;
+
+	if (code >= 300 && code <= 699 &&
+	    (iev = proc_peer(PROC_POLICY, 0)) != NULL &&
+	    imsgev_compose(iev, IMSG_SIP_ANSWERED, 0, -1, &c, sizeof(c)) == -1)
+		log_warn("%s: imsg", __func__);
+}
+
 static void
 sip_peer_respond(struct sip_peer *pe, const char *head, int code,
     const char *reason)
@@ -1343,6 +1361,8 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	head = sip_response_head(m);
 	if (!pe->trusted) {
 		sip_peer_respond(pe, head, 403, "Forbidden");
+		if (strcmp(m->method, "MESSAGE") == 0)
+			sip_answered(403);
 		goto done;
 	}
 	if (strcmp(m->method, "OPTIONS") == 0) {
@@ -1357,6 +1377,7 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	    sipmsg_media_type(m->content_type, mt, sizeof(mt)) == -1 ||
 	    strcmp(mt, "text/plain") != 0) {
 		sip_peer_respond(pe, head, 415, "Unsupported Media Type");
+		sip_answered(415);
 		goto done;
 	}
 	memset(&s, 0, sizeof(s));
@@ -1367,6 +1388,7 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	    jid_domain(s.from, d, sizeof(d)) == NULL ||
 	    !domain_is_local(proc_conf, d)) {
 		sip_peer_respond(pe, head, 403, "Forbidden");
+		sip_answered(403);
 		goto done;
 	}
 	if (sipmsg_addr_uri(m->to, uri, sizeof(uri)) == -1 ||
@@ -1374,6 +1396,7 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	    jid_domain(s.to, d, sizeof(d)) == NULL ||
 	    partner_find(proc_conf, d) == NULL) {
 		sip_peer_respond(pe, head, 404, "Not Found");
+		sip_answered(404);
 		goto done;
 	}
 	if ((s.body = strndup(m->body ? m->body : "", m->bodylen)) == NULL)

@@ -77,30 +77,6 @@ expect_delivered() {
 	[ "$body" = "$2" ] || atf_fail "SIPp got '$body', not '$2'"
 }
 
-# counter NAME DIRECTION: a value from xmppgwctl -j status
-counter() {
-	ctl -j status | "$PEERS_PYTHON" -c '
-import json, sys
-c = json.load(sys.stdin)["counters"]
-print(c[sys.argv[1]][sys.argv[2]])' "$1" "$2"
-}
-
-# cause DIRECTION CONDITION: the count of failures with that cause
-cause() {
-	ctl -j status | "$PEERS_PYTHON" -c '
-import json, sys
-c = json.load(sys.stdin)["counters"]["failures"]
-print(sum(f["count"] for f in c
-          if f["direction"] == sys.argv[1] and f["cause"] == sys.argv[2]))' \
-	    "$1" "$2"
-}
-
-# expect_counter NAME DIRECTION VALUE
-expect_counter() {
-	v=$(counter "$1" "$2")
-	[ "$v" = "$3" ] || atf_fail "counter $1 $2 is '$v', not $3"
-}
-
 policy_restarted() {
 	ctl status | grep -Eq "^policy +[0-9]+ +[0-9:]+ +$1\$"
 }

@@ -178,12 +178,14 @@ thread_is_call_id_body() {
 thread_is_call_id_cleanup() { netns_destroy; }
 
 atf_test_case sip_to_unknown_domain_404 cleanup
-sip_to_unknown_domain_404_head() { atf_set descr "a MESSAGE for a domain that is no partner gets 404"; atf_set require.user root; }
+sip_to_unknown_domain_404_head() { atf_set descr "a MESSAGE for a domain that is no partner gets 404, counted as received and refused"; atf_set require.user root; }
 sip_to_unknown_domain_404_body() {
 	setup uas_200
 	sipp_uac uac uac_expect_404 $PROXY $GW:5060 \
 	    ruri=sip:x@unknown.test from=sip:dave@gw.test to=sip:x@unknown.test ||
 	    atf_fail "no 404: $(oneline "$(tail -n 5 uac.out)")"
+	expect_counter received sip_to_xmpp 1
+	expect_counter refused sip_to_xmpp 1
 }
 sip_to_unknown_domain_404_cleanup() { netns_destroy; }
 
@@ -198,7 +200,7 @@ sip_to_unreachable_partner_fails_body() {
 sip_to_unreachable_partner_fails_cleanup() { netns_destroy; }
 
 atf_test_case sip_from_untrusted_403 cleanup
-sip_from_untrusted_403_head() { atf_set descr "SIP from an address that is not trusted gets 403, nothing reaches XMPP, and the connection is closed after 10 s"; atf_set require.user root; atf_set timeout 120; }
+sip_from_untrusted_403_head() { atf_set descr "SIP from an address that is not trusted gets 403 (counted as refused), nothing reaches XMPP, and the connection is closed after 10 s"; atf_set require.user root; atf_set timeout 120; }
 sip_from_untrusted_403_body() {
 	setup uas_200
 	xmppclient_start carol recv --jid carol@partner.test --password pw \
@@ -209,6 +211,9 @@ sip_from_untrusted_403_body() {
 	    atf_fail "no 403: $(oneline "$(tail -n 5 uac.out)")"
 	bg_wait carol && atf_fail "carol received: $(oneline "$(cat carol.out)")"
 	grep -q "not trusted" xmppgwd.log || atf_fail "no log line"
+	expect_counter received sip_to_xmpp 1
+	expect_counter refused sip_to_xmpp 1
+	expect_counter delivered sip_to_xmpp 0
 	# and it may not keep a connection open
 	req="OPTIONS sip:gw.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKo\r\nFrom: <sip:x@gw.test>;tag=1\r\nTo: <sip:gw.test>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
 	hex=$(printf "$req" | od -An -tx1 | tr -d ' \n')
@@ -220,7 +225,7 @@ sip_from_untrusted_403_body() {
 sip_from_untrusted_403_cleanup() { netns_destroy; }
 
 atf_test_case sip_duplicate_from_400 cleanup
-sip_duplicate_from_400_head() { atf_set descr "a SIP request with two From headers (compact and long) gets 400 and the connection ends; the daemon stays"; atf_set require.user root; }
+sip_duplicate_from_400_head() { atf_set descr "a SIP request with two From headers (compact and long) gets 400, counted as failed (bad-request), and the connection ends; the daemon stays"; atf_set require.user root; }
 sip_duplicate_from_400_body() {
 	setup uas_200
 	req="MESSAGE sip:carol@partner.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKa\r\nFrom: <sip:dave@gw.test>;tag=1\r\nf: <sip:ceo@gw.test>;tag=2\r\nTo: <sip:carol@partner.test>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"
@@ -228,6 +233,9 @@ sip_duplicate_from_400_body() {
 	rawpeer --connect $GW 5060 "send-hex $hex" "expect ^SIP/2.0 400" \
 	    "expect-eof" > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
 	atf_check -o match:"^sip +[0-9]+ +[0-9:]+ +0$" "$(XGWCTL)" -s "$PWD/ctl.sock" status
+	expect_counter failed sip_to_xmpp 1
+	[ "$(cause sip_to_xmpp bad-request)" = 1 ] ||
+	    atf_fail "no bad-request cause: $(oneline "$(ctl status)")"
 }
 sip_duplicate_from_400_cleanup() { netns_destroy; }
 

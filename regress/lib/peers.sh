@@ -309,3 +309,29 @@ partner_up() {
 	prosody_register p alice partner.test pw
 	prosody_register p carol partner.test pw
 }
+
+# counter NAME DIRECTION: a value from xmppgwctl -j status
+counter() {
+	ctl -j status | "$PEERS_PYTHON" -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print(c[sys.argv[1]][sys.argv[2]])' "$1" "$2"
+}
+
+# cause DIRECTION CONDITION: the count of failures with that cause
+cause() {
+	ctl -j status | "$PEERS_PYTHON" -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]["failures"]
+print(sum(f["count"] for f in c
+          if f["direction"] == sys.argv[1] and f["cause"] == sys.argv[2]))' \
+	    "$1" "$2"
+}
+
+# expect_counter NAME DIRECTION VALUE: within 5 s (sip reports what it
+# answered itself to policy after the answer)
+counter_is() { [ "$(counter "$1" "$2")" = "$3" ]; }
+expect_counter() {
+	wait_for 5 counter_is "$1" "$2" "$3" ||
+	    atf_fail "counter $1 $2 is '$(counter "$1" "$2")', not $3"
+}
