@@ -182,11 +182,22 @@ proc_loop(struct event_base *base, long pace_us)
 		/* a pass that long carried a batch already: no nap */
 		if (waited >= pace_us * 1000LL || busy >= pace_us * 500LL)
 			continue;
-		/* what the pass queued on sockets leaves before the nap */
-		if (event_base_loop(base, EVLOOP_NONBLOCK) != 0 ||
+		/*
+		 * What the pass queued leaves before the nap: to the other
+		 * processes now, on sockets in one pass over what is ready
+		 * (which may read more: that output leaves too).
+		 */
+		imsgev_flush();
+		if (event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK) != 0 ||
 		    event_base_got_exit(base))
 			break;
 		imsgev_flush();
+		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+			fatal("%s: clock_gettime", __func__);
+		waited = (now.tv_sec - start.tv_sec) * 1000000000LL +
+		    (now.tv_nsec - start.tv_nsec);
+		if (waited >= pace_us * 1000LL)
+			continue;
 		nap.tv_sec = 0;
 		nap.tv_nsec = pace_us * 1000L - waited;
 		/* a signal ends the nap early; it is handled next pass */
@@ -297,20 +308,28 @@ imsgev_add(struct imsgev *iev)
 }
 
 /*
- * Write what the pass queued, one write per channel.  A channel whose
- * peer does not take it all, or whose write fails, waits for writable:
+ * Write what the pass queued, in as few writes per channel as it takes
+ * (usually one).  A channel whose peer does not take it all, or whose
+ * write fails, waits for writable:
  * its handler then writes the rest or sees the error and cleans up.
  */
 void
 imsgev_flush(void)
 {
 	struct imsgev	*iev;
+	uint32_t	 left;
+	int		 rc;
 
 	while ((iev = TAILQ_FIRST(&imsgev_flushq)) != NULL) {
 		TAILQ_REMOVE(&imsgev_flushq, iev, flush_entry);
 		iev->flushing = 0;
-		if (imsgbuf_write(&iev->ibuf) == -1 ||
-		    imsgbuf_queuelen(&iev->ibuf) > 0)
+		/* a write takes at most so many messages: on while it gains */
+		do {
+			left = imsgbuf_queuelen(&iev->ibuf);
+			rc = imsgbuf_write(&iev->ibuf);
+		} while (rc != -1 && imsgbuf_queuelen(&iev->ibuf) > 0 &&
+		    imsgbuf_queuelen(&iev->ibuf) < left);
+		if (rc == -1 || imsgbuf_queuelen(&iev->ibuf) > 0)
 			event_add(&iev->wev, NULL);
 	}
 }

@@ -1221,7 +1221,7 @@ sip_peer_read(int fd, short event, void *arg)
 		if (pe == NULL)
 			return;
 	}
-	for (loops = 0; loops < PROC_READS; loops++) {
+	for (loops = 0; loops < PROC_READS && !pe->dead; loops++) {
 		if (pe->tls != NULL) {
 			n = tls_read(pe->tls, buf, sizeof(buf));
 			if (n == TLS_WANT_POLLIN)
@@ -1262,7 +1262,8 @@ sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
 	memcpy(p + pe->inlen, data, len);
 	pe->in = p;
 	pe->inlen += len;
-	while (pe->inlen > 0) {
+	/* a peer that does not read its answers is not heard any more */
+	while (pe->inlen > 0 && !pe->dead) {
 		r = sipmsg_parse(&m, pe->in, pe->inlen, &used, &code, err,
 		    sizeof(err));
 		if (r == 0) {

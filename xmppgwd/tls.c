@@ -706,8 +706,11 @@ conn_read(int fd, short event, void *arg)
 		c->inbytes += n;
 		proc_input();
 		stream_input(c, buf, n);
-		/* a handshake may have started: it reads for itself */
-		if (c->state == CS_HANDSHAKE ||
+		/*
+		 * A handshake may have started, or wait for our <proceed/>
+		 * to leave: it reads for itself.
+		 */
+		if (c->state == CS_HANDSHAKE || c->tls_want == -1 ||
 		    (c->tls == NULL && n < (ssize_t)sizeof(buf)))
 			return;
 	}

@@ -141,6 +141,47 @@ sip_message_reaches_prosody_user_body() {
 }
 sip_message_reaches_prosody_user_cleanup() { netns_destroy; }
 
+atf_test_case burst_both_ways cleanup
+burst_both_ways_head() {
+	atf_set descr "300 messages each way in a burst (the processes take them in batches): every one reaches the far end once, in order, and the counters agree"
+	atf_set require.user root
+	atf_set timeout 180
+}
+burst_both_ways_body() {
+	setup uas_200
+	# XMPP -> SIP: one stream, sent back to back
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body "x2s" --count 300 --wait-error 2 \
+	    > client.out 2> client.err
+	grep -q "^noerror" client.out ||
+	    atf_fail "an error came back: $(oneline "$(cat client.out client.err)")"
+	sipp_wait_requests uas 300 30
+	[ "$(sipp_requests uas)" -eq 300 ] ||
+	    atf_fail "SIPp received $(sipp_requests uas) MESSAGEs"
+	i=1
+	while [ $i -le 300 ]; do
+		body=$(sipp_request uas $i | sipp_body)
+		[ "$body" = "x2s $i" ] || atf_fail "MESSAGE $i carries '$body'"
+		i=$((i + 1))
+	done
+	expect_counter delivered xmpp_to_sip 300
+	# SIP -> XMPP: 300 MESSAGEs at 300 a second, each answered 200
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 300 --timeout 60
+	sipp_uac uac uac_expect_2xx $PROXY $GW:5060 calls=300 rate=300 \
+	    ruri=sip:carol@partner.test from=sip:dave@gw.test \
+	    to=sip:carol@partner.test "body=s2x" timeout=60 ||
+	    atf_fail "SIPp: $(oneline "$(tail -n 5 uac.out)")"
+	[ "$(sipp_responses uac)" -eq 300 ] ||
+	    atf_fail "SIPp got $(sipp_responses uac) responses, not 300"
+	bg_wait carol || atf_fail "carol: $(oneline "$(cat carol.err)")"
+	[ "$(grep -c "^message dave@gw.test s2x" carol.out)" -eq 300 ] ||
+	    atf_fail "carol got $(grep -c '^message' carol.out) messages"
+	expect_counter delivered sip_to_xmpp 300
+	expect_counter failed sip_to_xmpp 0
+}
+burst_both_ways_cleanup() { netns_destroy; }
+
 atf_test_case thread_is_call_id cleanup
 thread_is_call_id_head() {
 	atf_set descr "RFC 7572: an XMPP <thread/> becomes the Call-ID (a token as it is, another thread a stable t-... id), CSeq grows, and a SIP Call-ID reaches the Prosody user as <thread/>"
@@ -247,6 +288,7 @@ atf_init_test_cases() {
 	atf_add_test_case sip_no_answer_becomes_timeout
 	atf_add_test_case proxy_down_fails_fast
 	atf_add_test_case sip_message_reaches_prosody_user
+	atf_add_test_case burst_both_ways
 	atf_add_test_case thread_is_call_id
 	atf_add_test_case sip_to_unknown_domain_404
 	atf_add_test_case sip_to_unreachable_partner_fails
