@@ -141,8 +141,8 @@ proc_child(const struct proc_role *role, unsigned int instance)
 
 /*
  * The event loop of every process.  After each pass over what woke it,
- * the output it queued for the other processes leaves at once, in one
- * write per channel (imsgev_flush).
+ * the output it queued for the other processes leaves at once, usually
+ * in one write per channel (imsgev_flush).
  *
  * A child is paced.  When a pass that took input (proc_input) began less
  * than pace_us after the child started to wait, and was short, the child
@@ -310,8 +310,8 @@ imsgev_add(struct imsgev *iev)
 /*
  * Write what the pass queued, in as few writes per channel as it takes
  * (usually one).  A channel whose peer does not take it all, or whose
- * write fails, waits for writable:
- * its handler then writes the rest or sees the error and cleans up.
+ * write fails, waits for writable: its handler then writes the rest or
+ * sees the error and cleans up.
  */
 void
 imsgev_flush(void)
