@@ -17,7 +17,7 @@
 #   BENCH_BODY      body length, bytes [100]
 #   BENCH_RUNS      the measured runs, as xgwbench takes them
 #                   [x2s:max:COUNT s2x:max:COUNT x2s:RATE:RATE_COUNT
-#                   s2x:RATE:RATE_COUNT]
+#                   s2x:RATE:RATE_COUNT x2s:15000:90000 s2x:15000:90000]
 #   BENCH_ARGS      more options for xgwbench (e.g. -q: ACK at once)
 #   BENCH_KEEP      1: keep the work directory (log, config) afterwards
 set -u
@@ -32,7 +32,7 @@ streams=${BENCH_STREAMS:-8}
 window=${BENCH_WINDOW:-2000}
 domains=${BENCH_DOMAINS:-partner-a.test,partner-b.test}
 body=${BENCH_BODY:-100}
-runs=${BENCH_RUNS:-"x2s:max:$count s2x:max:$count x2s:$rate:$rcount s2x:$rate:$rcount"}
+runs=${BENCH_RUNS:-"x2s:max:$count s2x:max:$count x2s:$rate:$rcount s2x:$rate:$rcount x2s:15000:90000 s2x:15000:90000"}
 
 GW=127.0.0.20		# xmppgwd: s2s and SIP
 PARTNER=127.0.0.10	# xgwbench as the partners' XMPP server
