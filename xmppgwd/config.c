@@ -226,12 +226,12 @@ config_sip_is_name(const struct xgw_sip *sip)
 
 /*
  * Fill sip->proxy_addrs with the proxy's addresses, in the order
- * getaddrinfo(3) gives them, at most XGW_SIP_ADDRS_MAX.  In the parent,
- * at each load: the sip process is chrooted and has no resolver, and
- * the proxy is an enterprise host that the system's resolver (with
- * /etc/hosts) knows, not the resolver the dialback process asks for
- * partners.  Returns the number of addresses; with none, errbuf says
- * why.
+ * getaddrinfo(3) gives them, at most XGW_SIP_ADDRS_MAX.  For a name,
+ * in the parent's lookup process (xmppgwd.c), at each load: the sip
+ * process is chrooted and has no resolver, and the proxy is an
+ * enterprise host that the system's resolver (with /etc/hosts) knows,
+ * not the resolver the dialback process asks for partners.  Returns
+ * the number of addresses; with none, errbuf says why.
  */
 int
 config_sip_resolve(struct xgw_sip *sip, char *errbuf, size_t errlen)

@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -75,6 +76,21 @@ static struct event	 ev_sigterm, ev_sigint, ev_sighup, ev_sigchld;
 static struct event	 ev_sigpipe;
 static struct event	 ev_resolve;
 
+/* what the lookup process of the SIP proxy's name sends back */
+struct sip_lookup_answer {
+	uint32_t		 naddrs;
+	struct sockaddr_storage	 addrs[XGW_SIP_ADDRS_MAX];
+	char			 err[XGW_NAME_MAX + 256];
+};
+static struct {
+	pid_t				 pid;	/* 0: none running */
+	int				 fd;
+	struct event			 ev;
+	struct sip_lookup_answer	 ans;
+	size_t				 len;
+	int				 warned;
+} lookup = { .fd = -1 };
+
 static __attribute__((__noreturn__)) void usage(void);
 static void	parent_mkparents(const char *);
 static void	parent_setup_dirs(void);
@@ -87,9 +103,14 @@ static void	parent_shutdown(int);
 static void	parent_configure(void);
 static void	parent_check_done(void);
 static void	parent_reload(uint32_t, int);
-static void	parent_sip_resolve(struct xgw_config *, struct xgw_config *,
-		    char **);
+static void	parent_sip_resolve(struct xgw_config *, struct xgw_config *);
 static void	parent_sip_retry(int, short, void *);
+static void	parent_lookup_start(struct xgw_sip *);
+static __attribute__((__noreturn__)) void parent_lookup_child(
+		    struct xgw_sip *, int);
+static void	parent_lookup_read(int, short, void *);
+static void	parent_lookup_stop(int);
+static void	parent_lookup_done(struct sip_lookup_answer *);
 static int	parent_conf_changed(struct xgw_config *, struct xgw_config *,
 		    const char **);
 static void	parent_dispatch_child(int, short, void *);
@@ -246,7 +267,7 @@ main(int argc, char *argv[], char *envp[])
 	signal_add(&ev_sigchld, NULL);
 	signal_add(&ev_sigpipe, NULL);
 	evtimer_set(&ev_resolve, parent_sip_retry, NULL);
-	parent_sip_resolve(conf, NULL, NULL);
+	parent_sip_resolve(conf, NULL);
 
 	for (i = 0; i < nchildren; i++)
 		child_spawn(&children[i]);
@@ -683,7 +704,7 @@ parent_reload(uint32_t peerid, int from_ctl)
 		return;
 	}
 
-	parent_sip_resolve(nconf, conf, &msgs);
+	parent_sip_resolve(nconf, conf);
 
 	/* the bound sockets stay; the addresses are the same */
 	for (lo = TAILQ_FIRST(&conf->listens), ln = TAILQ_FIRST(&nconf->listens);
@@ -708,68 +729,202 @@ parent_reload(uint32_t peerid, int from_ctl)
 }
 
 /*
- * Look the SIP proxy of c up (config_sip_resolve).  A name that does
- * not resolve is a warning, not a refusal: DNS down for a moment must
- * not keep the gateway from starting, nor a reload from applying the
- * rest.  Until the name resolves, SIP messages fail at once with 503,
- * and the lookup is tried again every XGW_SIP_RESOLVE_RETRY seconds.
- * The warning goes to the log and, for a reload, to *msgs (xmppgwctl).
- * A reload that keeps the proxy (old) keeps its addresses when the
- * lookup fails: a working connection is not dropped for a DNS hiccup.
+ * The SIP proxy of c (an address, or a name to look up).  A name is
+ * looked up by parent_lookup_start, in a process of its own, so that a
+ * slow DNS never holds up the parent; its answer arrives in
+ * parent_lookup_done.  Until then a proxy that is the same as in old
+ * (the running configuration) keeps the addresses it had, so a reload
+ * does not drop a working connection; a new one has none, and messages
+ * for local users fail with 503 meanwhile.
  */
 static void
-parent_sip_resolve(struct xgw_config *c, struct xgw_config *old,
-    char **msgs)
+parent_sip_resolve(struct xgw_config *c, struct xgw_config *old)
 {
-	struct timeval	 tv = { XGW_SIP_RESOLVE_RETRY, 0 };
-	char		 err[XGW_NAME_MAX + 256], *line, *m;
+	char	 err[XGW_NAME_MAX + 256];
 
 	evtimer_del(&ev_resolve);
-	if (!c->sip.configured || config_sip_resolve(&c->sip, err,
-	    sizeof(err)) > 0)
+	parent_lookup_stop(1);
+	lookup.warned = 0;
+	if (!c->sip.configured)
 		return;
+	if (!config_sip_is_name(&c->sip)) {
+		/* an address: nothing to look up, nothing that can block */
+		if (config_sip_resolve(&c->sip, err, sizeof(err)) == 0)
+			log_warnx("%s:%d: %s", c->sip.proxy_file,
+			    c->sip.proxy_line, err);
+		return;
+	}
 	if (old != NULL && old->sip.configured && old->sip.proxy_naddrs > 0 &&
 	    strcmp(old->sip.proxy, c->sip.proxy) == 0 &&
 	    old->sip.proxy_port == c->sip.proxy_port) {
 		memcpy(c->sip.proxy_addrs, old->sip.proxy_addrs,
 		    sizeof(c->sip.proxy_addrs));
 		c->sip.proxy_naddrs = old->sip.proxy_naddrs;
-		log_warnx("%s:%d: warning: %s; the addresses it had are kept",
-		    c->sip.proxy_file, c->sip.proxy_line, err);
-		return;
 	}
-	if (asprintf(&line, "%s:%d: warning: %s; SIP messages fail with 503 "
-	    "until it resolves, tried again every %d s", c->sip.proxy_file,
-	    c->sip.proxy_line, err, XGW_SIP_RESOLVE_RETRY) == -1)
-		fatal("asprintf");
-	log_warnx("%s", line);
-	if (msgs != NULL) {
-		if (asprintf(&m, "%s%s\n", *msgs ? *msgs : "", line) == -1)
-			fatal("asprintf");
-		free(*msgs);
-		*msgs = m;
-	}
-	free(line);
-	evtimer_add(&ev_resolve, &tv);
+	parent_lookup_start(&c->sip);
 }
 
 static void
 parent_sip_retry(int fd, short event, void *arg)
 {
-	struct timeval	 tv = { XGW_SIP_RESOLVE_RETRY, 0 };
-	char		 err[XGW_NAME_MAX + 256];
+	if (lookup.pid == 0 && conf->sip.configured &&
+	    config_sip_is_name(&conf->sip))
+		parent_lookup_start(&conf->sip);
+}
 
-	/* a reload in flight looks the (new) proxy up itself */
-	if (reload.pending || config_sip_resolve(&conf->sip, err,
-	    sizeof(err)) == 0) {
-		if (!reload.pending)
-			log_debug("%s", err);
-		evtimer_add(&ev_resolve, &tv);
+/*
+ * Fork the lookup: getaddrinfo(3) as the host has it configured
+ * (/etc/hosts, DNS), as the unprivileged user, the answer on a pipe.
+ */
+static void
+parent_lookup_start(struct xgw_sip *sip)
+{
+	struct sip_lookup_answer	 a;
+	sigset_t			 all, old;
+	int				 p[2];
+	pid_t				 pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("sip proxy lookup: pipe");
+		memset(&a, 0, sizeof(a));
+		(void)strlcpy(a.err, "cannot start the lookup", sizeof(a.err));
+		parent_lookup_done(&a);
 		return;
 	}
-	log_info("sip proxy \"%s\" resolves now (%u addresses)",
-	    conf->sip.proxy, conf->sip.proxy_naddrs);
-	parent_configure();
+	/* no signal may reach our handlers in the child */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == 0)
+		parent_lookup_child(sip, p[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	if (pid == -1) {
+		log_warn("sip proxy lookup: fork");
+		close(p[0]);
+		memset(&a, 0, sizeof(a));
+		(void)strlcpy(a.err, "cannot start the lookup", sizeof(a.err));
+		parent_lookup_done(&a);
+		return;
+	}
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("%s: fcntl", __func__);
+	lookup.pid = pid;
+	lookup.fd = p[0];
+	lookup.len = 0;
+	event_set(&lookup.ev, lookup.fd, EV_READ | EV_PERSIST,
+	    parent_lookup_read, NULL);
+	event_add(&lookup.ev, NULL);
+}
+
+static void
+parent_lookup_child(struct xgw_sip *sip, int fd)
+{
+	struct sip_lookup_answer	 a;
+	struct sigaction		 sa;
+	sigset_t			 none;
+	size_t				 off;
+	ssize_t				 n;
+	int				 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (i = 1; i < NSIG; i++)
+		(void)sigaction(i, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(fd, 3) == -1)
+		_exit(1);
+	closefrom(4);
+	if (setgroups(1, &run_gid) == -1 ||
+	    setresgid(run_gid, run_gid, run_gid) == -1 ||
+	    setresuid(run_uid, run_uid, run_uid) == -1)
+		_exit(1);
+	memset(&a, 0, sizeof(a));
+	a.naddrs = config_sip_resolve(sip, a.err, sizeof(a.err));
+	memcpy(a.addrs, sip->proxy_addrs, sizeof(a.addrs));
+	for (off = 0; off < sizeof(a); off += n)
+		if ((n = write(3, (char *)&a + off, sizeof(a) - off)) <= 0)
+			_exit(1);
+	_exit(0);
+}
+
+static void
+parent_lookup_read(int fd, short event, void *arg)
+{
+	struct sip_lookup_answer	 a;
+	ssize_t				 n;
+
+	n = read(fd, (char *)&lookup.ans + lookup.len,
+	    sizeof(lookup.ans) - lookup.len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0 && (lookup.len += n) < sizeof(lookup.ans))
+		return;
+	memset(&a, 0, sizeof(a));
+	if (lookup.len == sizeof(lookup.ans) &&
+	    lookup.ans.naddrs <= XGW_SIP_ADDRS_MAX) {
+		a = lookup.ans;
+		a.err[sizeof(a.err) - 1] = '\0';
+	} else
+		(void)strlcpy(a.err, "the lookup process failed",
+		    sizeof(a.err));
+	/* it has said all it will: SIGCHLD reaps it */
+	parent_lookup_stop(0);
+	parent_lookup_done(&a);
+}
+
+static void
+parent_lookup_stop(int kill_it)
+{
+	if (lookup.fd != -1) {
+		event_del(&lookup.ev);
+		close(lookup.fd);
+		lookup.fd = -1;
+	}
+	if (kill_it && lookup.pid != 0)
+		(void)kill(lookup.pid, SIGTERM);
+	lookup.pid = 0;
+}
+
+/*
+ * The answer, for the running configuration (a new lookup cancels the
+ * one before).  A name that does not resolve is a warning, not an
+ * error: DNS down for a moment must not keep the gateway from starting
+ * or a reload from applying.  The lookup is tried again every
+ * XGW_SIP_RESOLVE_RETRY seconds while there is no address.
+ */
+static void
+parent_lookup_done(struct sip_lookup_answer *a)
+{
+	struct timeval	 tv = { XGW_SIP_RESOLVE_RETRY, 0 };
+	struct xgw_sip	*sip = &conf->sip;
+
+	if (a->naddrs > 0) {
+		lookup.warned = 0;
+		if (a->naddrs == sip->proxy_naddrs &&
+		    memcmp(a->addrs, sip->proxy_addrs, sizeof(a->addrs)) == 0)
+			return;
+		memcpy(sip->proxy_addrs, a->addrs, sizeof(sip->proxy_addrs));
+		sip->proxy_naddrs = a->naddrs;
+		log_info("sip proxy \"%s\" resolves now (%u addresses)",
+		    sip->proxy, sip->proxy_naddrs);
+		parent_configure();
+		return;
+	}
+	if (sip->proxy_naddrs > 0) {
+		log_warnx("%s:%d: warning: %s; the addresses it had are kept",
+		    sip->proxy_file, sip->proxy_line, a->err);
+		return;
+	}
+	if (!lookup.warned)
+		log_warnx("%s:%d: warning: %s; SIP messages fail with 503 "
+		    "until it resolves, tried again every %d s",
+		    sip->proxy_file, sip->proxy_line, a->err,
+		    XGW_SIP_RESOLVE_RETRY);
+	else
+		log_debug("%s", a->err);
+	lookup.warned = 1;
+	evtimer_add(&ev_resolve, &tv);
 }
 
 static int
@@ -832,6 +987,7 @@ parent_shutdown(int status)
 	pid_t		 pid;
 
 	quitting = 1;
+	parent_lookup_stop(1);
 	for (i = 0; i < nchildren; i++)
 		if (children[i].pid != 0)
 			kill(children[i].pid, SIGTERM);

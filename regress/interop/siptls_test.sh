@@ -21,7 +21,9 @@ PROXYNAME=sip.gw.test
 #               wrongname (see _peers_cert in peers.sh)
 #   CLIENTCA    yes: stunnel requires a client certificate of the test CA
 #   CLIENTCERT  yes: the sip block has gw.test's certificate and key
-#   HOSTS       no: sip.gw.test is not in the namespace's hosts file
+#   HOSTS       no: sip.gw.test is not in the namespace's hosts file;
+#               hang: not there either, and the namespace's resolv.conf
+#               names a DNS server that never answers (dnsblackhole)
 #   LISTENTLS   yes: xmppgwd also accepts SIP over TLS on 127.0.0.20:5061
 #               (needs CLIENTCERT yes: the same certificate serves)
 setup() {
@@ -31,9 +33,10 @@ setup() {
 	mkdir -p proxy
 	_peers_cert "$1" $PROXYNAME proxy || atf_fail "cannot make the proxy's certificate"
 	echo "127.0.0.1 localhost" > "/etc/netns/$(cat netns)/hosts"
-	if [ "${4:-yes}" != no ]; then
+	if [ "${4:-yes}" = yes ]; then
 		echo "$PROXY $PROXYNAME" >> "/etc/netns/$(cat netns)/hosts"
 	fi
+	[ "${4:-yes}" = hang ] && dnsblackhole
 	partner_up
 	sipp_uas_start uas uas_200 $PROXY 5060
 	ca=""
@@ -71,6 +74,29 @@ partner "partner.test" {
 CONF
 	xgwd_start "$PWD/xmppgwd.conf"
 }
+
+# dnsblackhole: a DNS server on 127.0.0.54 that counts the queries it
+# gets (dnsblackhole.log, a line each) and never answers, and the
+# namespace's resolv.conf pointing at it (getaddrinfo only: xmppgwd's
+# own resolver is configured to use dnsmasq)
+dnsblackhole() {
+	netns_exec "$PEERS_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.54", 53))
+with open(sys.argv[1], "a") as f:
+    while True:
+        s.recvfrom(4096)
+        f.write("query\n")
+        f.flush()' "$PWD/dnsblackhole.log" > dnsblackhole.err 2>&1 &
+	echo $! > dnsblackhole.pid
+	wait_alive dnsblackhole 10 dnsblackhole_up ||
+	    atf_fail "dnsblackhole did not come up: $(oneline "$(cat dnsblackhole.err)")"
+	printf "nameserver 127.0.0.54\noptions timeout:5 attempts:3\n" \
+	    > "/etc/netns/$(cat netns)/resolv.conf"
+}
+
+dnsblackhole_up() { netns_exec ss -Hlun 'src 127.0.0.54:53' | grep -q .; }
 
 # alice_sends BODY WAIT: alice@partner.test messages bob@gw.test; the
 # error she gets back (or "noerror") is in client.out
@@ -188,6 +214,29 @@ proxy_name_unresolved_warns_then_reload_body() {
 }
 proxy_name_unresolved_warns_then_reload_cleanup() { netns_destroy; }
 
+atf_test_case proxy_lookup_does_not_hold_up_parent cleanup
+proxy_lookup_does_not_hold_up_parent_head() {
+	atf_set descr "while the lookup of the proxy's name waits for a DNS server that never answers, the parent answers status and applies a reload at once; messages fail with service-unavailable meanwhile"
+	atf_set require.user root
+	atf_set timeout 120
+}
+proxy_lookup_does_not_hold_up_parent_body() {
+	setup ca no no hang
+	# the lookup is under way and unanswered (it lasts 15 s or more)
+	wait_for 5 test -s dnsblackhole.log || atf_fail "no DNS query"
+	timeout 3 "$(XGWCTL)" -s "$PWD/ctl.sock" status > status.out 2>&1 ||
+	    atf_fail "status held up: $(oneline "$(cat status.out)")"
+	timeout 3 "$(XGWCTL)" -s "$PWD/ctl.sock" reload > reload.out 2>&1 ||
+	    atf_fail "reload held up: $(oneline "$(cat reload.out)")"
+	grep -q "generation 2 loaded" reload.out ||
+	    atf_fail "reload: $(oneline "$(cat reload.out)")"
+	expect_unavailable
+	grep -q "warning: sip proxy" xmppgwd.log &&
+	    atf_fail "the lookup ended early: $(oneline "$(grep warning xmppgwd.log)")"
+	return 0
+}
+proxy_lookup_does_not_hold_up_parent_cleanup() { netns_destroy; }
+
 atf_test_case tls_listener_message_reaches_prosody_user cleanup
 tls_listener_message_reaches_prosody_user_head() {
 	atf_set descr "a MESSAGE over TLS to xmppgwd's sip tls listener (SIPp behind stunnel in client mode, checking gw.test's certificate) reaches a Prosody user; SIPp gets 200"
@@ -217,5 +266,6 @@ atf_init_test_cases() {
 	atf_add_test_case proxy_certificate_other_ca_fails
 	atf_add_test_case proxy_certificate_wrong_name_fails
 	atf_add_test_case proxy_name_unresolved_warns_then_reload
+	atf_add_test_case proxy_lookup_does_not_hold_up_parent
 	atf_add_test_case tls_listener_message_reaches_prosody_user
 }
