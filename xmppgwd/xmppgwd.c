@@ -22,6 +22,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -86,9 +87,12 @@ static struct {
 	pid_t				 pid;	/* 0: none running */
 	int				 fd;
 	struct event			 ev;
+	struct event			 timeout;
 	struct sip_lookup_answer	 ans;
 	size_t				 len;
 	int				 warned;
+	char				 name[XGW_NAME_MAX];
+	in_port_t			 port;
 } lookup = { .fd = -1 };
 
 static __attribute__((__noreturn__)) void usage(void);
@@ -105,12 +109,14 @@ static void	parent_check_done(void);
 static void	parent_reload(uint32_t, int);
 static void	parent_sip_resolve(struct xgw_config *, struct xgw_config *);
 static void	parent_sip_retry(int, short, void *);
+static void	parent_sip_keep(struct xgw_config *, struct xgw_config *);
 static void	parent_lookup_start(struct xgw_sip *);
 static __attribute__((__noreturn__)) void parent_lookup_child(
 		    struct xgw_sip *, int);
 static void	parent_lookup_read(int, short, void *);
 static void	parent_lookup_stop(int);
 static void	parent_lookup_done(struct sip_lookup_answer *);
+static void	parent_lookup_timeout(int, short, void *);
 static int	parent_conf_changed(struct xgw_config *, struct xgw_config *,
 		    const char **);
 static void	parent_dispatch_child(int, short, void *);
@@ -267,6 +273,7 @@ main(int argc, char *argv[], char *envp[])
 	signal_add(&ev_sigchld, NULL);
 	signal_add(&ev_sigpipe, NULL);
 	evtimer_set(&ev_resolve, parent_sip_retry, NULL);
+	evtimer_set(&lookup.timeout, parent_lookup_timeout, NULL);
 	parent_sip_resolve(conf, NULL);
 
 	for (i = 0; i < nchildren; i++)
@@ -432,6 +439,14 @@ parent_reap(void)
 	int		 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == lookup.pid) {
+			/* its answer (or EOF) is read from the pipe */
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				log_warnx("sip proxy lookup process (pid %d) "
+				    "failed", pid);
+			lookup.pid = 0;
+			continue;
+		}
 		for (i = 0, c = NULL; i < nchildren; i++)
 			if (children[i].pid == pid)
 				c = &children[i];
@@ -742,6 +757,14 @@ parent_sip_resolve(struct xgw_config *c, struct xgw_config *old)
 {
 	char	 err[XGW_NAME_MAX + 256];
 
+	/* the same name in flight: its answer goes to the running conf */
+	if (lookup.fd != -1 && c->sip.configured &&
+	    config_sip_is_name(&c->sip) &&
+	    strcmp(lookup.name, c->sip.proxy) == 0 &&
+	    lookup.port == c->sip.proxy_port) {
+		parent_sip_keep(c, old);
+		return;
+	}
 	evtimer_del(&ev_resolve);
 	parent_lookup_stop(1);
 	lookup.warned = 0;
@@ -754,6 +777,14 @@ parent_sip_resolve(struct xgw_config *c, struct xgw_config *old)
 			    c->sip.proxy_line, err);
 		return;
 	}
+	parent_sip_keep(c, old);
+	parent_lookup_start(&c->sip);
+}
+
+/* the same proxy as in old: the addresses it had stay meanwhile */
+static void
+parent_sip_keep(struct xgw_config *c, struct xgw_config *old)
+{
 	if (old != NULL && old->sip.configured && old->sip.proxy_naddrs > 0 &&
 	    strcmp(old->sip.proxy, c->sip.proxy) == 0 &&
 	    old->sip.proxy_port == c->sip.proxy_port) {
@@ -761,13 +792,12 @@ parent_sip_resolve(struct xgw_config *c, struct xgw_config *old)
 		    sizeof(c->sip.proxy_addrs));
 		c->sip.proxy_naddrs = old->sip.proxy_naddrs;
 	}
-	parent_lookup_start(&c->sip);
 }
 
 static void
 parent_sip_retry(int fd, short event, void *arg)
 {
-	if (lookup.pid == 0 && conf->sip.configured &&
+	if (lookup.fd == -1 && conf->sip.configured &&
 	    config_sip_is_name(&conf->sip))
 		parent_lookup_start(&conf->sip);
 }
@@ -779,16 +809,15 @@ parent_sip_retry(int fd, short event, void *arg)
 static void
 parent_lookup_start(struct xgw_sip *sip)
 {
-	struct sip_lookup_answer	 a;
-	sigset_t			 all, old;
-	int				 p[2];
-	pid_t				 pid;
+	struct timeval	 tv = { XGW_SIP_RESOLVE_RETRY, 0 };
+	struct timeval	 limit = { XGW_SIP_LOOKUP_TIMEOUT, 0 };
+	sigset_t	 all, old;
+	int		 p[2];
+	pid_t		 pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
-		log_warn("sip proxy lookup: pipe");
-		memset(&a, 0, sizeof(a));
-		(void)strlcpy(a.err, "cannot start the lookup", sizeof(a.err));
-		parent_lookup_done(&a);
+		log_warn("sip proxy \"%s\": lookup: pipe", sip->proxy);
+		evtimer_add(&ev_resolve, &tv);
 		return;
 	}
 	/* no signal may reach our handlers in the child */
@@ -799,11 +828,9 @@ parent_lookup_start(struct xgw_sip *sip)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	if (pid == -1) {
-		log_warn("sip proxy lookup: fork");
+		log_warn("sip proxy \"%s\": lookup: fork", sip->proxy);
 		close(p[0]);
-		memset(&a, 0, sizeof(a));
-		(void)strlcpy(a.err, "cannot start the lookup", sizeof(a.err));
-		parent_lookup_done(&a);
+		evtimer_add(&ev_resolve, &tv);
 		return;
 	}
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
@@ -811,9 +838,12 @@ parent_lookup_start(struct xgw_sip *sip)
 	lookup.pid = pid;
 	lookup.fd = p[0];
 	lookup.len = 0;
+	(void)strlcpy(lookup.name, sip->proxy, sizeof(lookup.name));
+	lookup.port = sip->proxy_port;
 	event_set(&lookup.ev, lookup.fd, EV_READ | EV_PERSIST,
 	    parent_lookup_read, NULL);
 	event_add(&lookup.ev, NULL);
+	evtimer_add(&lookup.timeout, &limit);
 }
 
 static void
@@ -835,9 +865,13 @@ parent_lookup_child(struct xgw_sip *sip, int fd)
 	if (dup2(fd, 3) == -1)
 		_exit(1);
 	closefrom(4);
+	/* keys and secrets are in this memory: no ptrace, no core */
 	if (setgroups(1, &run_gid) == -1 ||
 	    setresgid(run_gid, run_gid, run_gid) == -1 ||
-	    setresuid(run_uid, run_uid, run_uid) == -1)
+	    setresuid(run_uid, run_uid, run_uid) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		_exit(1);
 	memset(&a, 0, sizeof(a));
 	a.naddrs = config_sip_resolve(sip, a.err, sizeof(a.err));
@@ -853,6 +887,7 @@ parent_lookup_read(int fd, short event, void *arg)
 {
 	struct sip_lookup_answer	 a;
 	ssize_t				 n;
+	uint32_t			 i;
 
 	n = read(fd, (char *)&lookup.ans + lookup.len,
 	    sizeof(lookup.ans) - lookup.len);
@@ -865,11 +900,29 @@ parent_lookup_read(int fd, short event, void *arg)
 	    lookup.ans.naddrs <= XGW_SIP_ADDRS_MAX) {
 		a = lookup.ans;
 		a.err[sizeof(a.err) - 1] = '\0';
-	} else
-		(void)strlcpy(a.err, "the lookup process failed",
-		    sizeof(a.err));
+		for (i = 0; i < a.naddrs; i++)
+			if (a.addrs[i].ss_family != AF_INET &&
+			    a.addrs[i].ss_family != AF_INET6)
+				a.naddrs = 0;
+	}
+	if (a.naddrs == 0 && a.err[0] == '\0')
+		(void)snprintf(a.err, sizeof(a.err), "sip proxy \"%s\": the "
+		    "lookup process failed", lookup.name);
 	/* it has said all it will: SIGCHLD reaps it */
 	parent_lookup_stop(0);
+	parent_lookup_done(&a);
+}
+
+/* A lookup that takes longer than a resolver ever should is stopped. */
+static void
+parent_lookup_timeout(int fd, short event, void *arg)
+{
+	struct sip_lookup_answer	 a;
+
+	memset(&a, 0, sizeof(a));
+	(void)snprintf(a.err, sizeof(a.err), "sip proxy \"%s\": the lookup "
+	    "took more than %d s", lookup.name, XGW_SIP_LOOKUP_TIMEOUT);
+	parent_lookup_stop(1);
 	parent_lookup_done(&a);
 }
 
@@ -878,6 +931,7 @@ parent_lookup_stop(int kill_it)
 {
 	if (lookup.fd != -1) {
 		event_del(&lookup.ev);
+		evtimer_del(&lookup.timeout);
 		close(lookup.fd);
 		lookup.fd = -1;
 	}

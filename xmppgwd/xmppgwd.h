@@ -54,6 +54,7 @@
 #define XGW_USERS_MAX		1024	/* user patterns per local domain */
 #define XGW_SIP_ADDRS_MAX	8	/* addresses of the SIP proxy tried */
 #define XGW_SIP_RESOLVE_RETRY	60	/* s between lookups that failed */
+#define XGW_SIP_LOOKUP_TIMEOUT	60	/* s a lookup may take */
 
 #define XGW_IMSG_MAXSIZE	(2 * 1024 * 1024) /* between our processes */
 /* a stanza's decoded fields never exceed its XML: it always fits */
@@ -174,7 +175,7 @@ struct xgw_sip {
 	in_port_t		 proxy_port;
 	enum xgw_transport	 proxy_transport;
 	/*
-	 * The proxy's addresses, in the order to try them: looked up by
+	 * The proxy's addresses, in the order to try them: looked up for
 	 * the parent (the sip process has no DNS) at each load.
 	 */
 	struct sockaddr_storage	 proxy_addrs[XGW_SIP_ADDRS_MAX];

@@ -131,7 +131,8 @@ ensure_user() {
 # control socket to answer.  As ip-netns(8) exec does, the files of
 # /etc/netns/NS (resolv.conf, and hosts when a test writes one) are
 # mounted over those of /etc, in a mount namespace of xmppgwd's own:
-# the parent's getaddrinfo sees them, the host sees nothing.
+# the lookup of the SIP proxy's name (getaddrinfo) sees them, the host
+# sees nothing.
 xgwd_start() {
 	# every step execs the next: $! must be xmppgwd itself
 	nsenter --net="/run/netns/$(cat netns)" \
