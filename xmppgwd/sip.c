@@ -108,11 +108,20 @@ struct sip_peer {
 	size_t			 inlen;
 };
 
-/* a MESSAGE from the proxy, waiting for policy's verdict */
+/*
+ * A MESSAGE from the proxy, waiting for policy's verdict: a non-INVITE
+ * server transaction in the Trying state (RFC 3261 17.2.2).  A copy of
+ * the request that arrives meanwhile (a stateless proxy forwarding a
+ * retransmission) matches it by key and is absorbed, not relayed again.
+ * Over TCP and TLS timer J is 0: the transaction ends with its final
+ * response.
+ */
 struct sip_stxn {
 	RB_ENTRY(sip_stxn)	 entry;		/* by id */
+	RB_ENTRY(sip_stxn)	 bykey;
 	uint32_t		 id;
-	uint32_t		 peer;
+	uint32_t		 peer;	/* the response goes on its connection */
+	char			*key;	/* RFC 3261 17.2.3 */
 	char			*head;	/* Via lines, From, To, Call-ID, CSeq */
 };
 
@@ -138,12 +147,22 @@ stxn_cmp(struct sip_stxn *a, struct sip_stxn *b)
 	return (a->id < b->id ? -1 : a->id > b->id);
 }
 
+static int
+stxn_key_cmp(struct sip_stxn *a, struct sip_stxn *b)
+{
+	return (strcmp(a->key, b->key));
+}
+
 static RB_HEAD(txn_tree, sip_txn) txn_tree = RB_INITIALIZER(&txn_tree);
 static RB_HEAD(stxn_tree, sip_stxn) sip_stxns = RB_INITIALIZER(&sip_stxns);
 RB_PROTOTYPE(txn_tree, sip_txn, node, txn_cmp)
+static RB_HEAD(stxn_keys, sip_stxn) sip_stxn_keys =
+    RB_INITIALIZER(&sip_stxn_keys);
 RB_PROTOTYPE(stxn_tree, sip_stxn, entry, stxn_cmp)
+RB_PROTOTYPE(stxn_keys, sip_stxn, bykey, stxn_key_cmp)
 RB_GENERATE(txn_tree, sip_txn, node, txn_cmp)
 RB_GENERATE(stxn_tree, sip_stxn, entry, stxn_cmp)
+RB_GENERATE(stxn_keys, sip_stxn, bykey, stxn_key_cmp)
 static TAILQ_HEAD(, sip_listener) sip_listeners =
     TAILQ_HEAD_INITIALIZER(sip_listeners);
 static uint32_t			 sip_next_id = 1;
@@ -195,6 +214,8 @@ static void	sip_peer_respond(struct sip_peer *, const char *, int,
 		    const char *);
 static char	*sip_response_head(struct sipmsg *);
 static void	sip_answer(struct imsg *);
+static char	*sip_stxn_key(struct sipmsg *);
+static void	sip_stxn_free(struct sip_stxn *);
 
 const struct proc_role sip_role = {
 	.title = "sip",
@@ -919,13 +940,11 @@ sip_peer_down(enum privsep_procid id, unsigned int instance)
 	}
 	/* what we asked policy is answered here, not left hanging */
 	while ((st = RB_ROOT(&sip_stxns)) != NULL) {
-		RB_REMOVE(stxn_tree, &sip_stxns, st);
 		TAILQ_FOREACH(pe, &sip_peers, entry)
 			if (pe->id == st->peer)
 				sip_peer_respond(pe, st->head, 503,
 				    "Service Unavailable");
-		free(st->head);
-		free(st);
+		sip_stxn_free(st);
 	}
 }
 
@@ -1306,10 +1325,12 @@ sip_response_head(struct sipmsg *m)
 	xbuf_init(&b);
 	for (i = 0; i < m->nvia; i++)
 		xbuf_printf(&b, "Via: %s\r\n", m->via[i]);
-	xbuf_printf(&b, "From: %s\r\nTo: %s%s\r\nCall-ID: %s\r\n"
-	    "CSeq: %u %s\r\n", m->from, m->to,
-	    strstr(m->to, "tag=") ? "" : ";tag=gw", m->call_id, m->cseq,
-	    m->cseq_method);
+	/* RFC 3261 19.3: our tag is random, 32 bits at least */
+	xbuf_printf(&b, "From: %s\r\nTo: %s", m->from, m->to);
+	if (strcasestr(m->to, "tag=") == NULL)	/* never a second one */
+		xbuf_printf(&b, ";tag=gw%08x", arc4random());
+	xbuf_printf(&b, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n", m->call_id,
+	    m->cseq, m->cseq_method);
 	xbuf_add(&b, "", 1);
 	if (b.error)
 		fatalx("%s: out of memory", __func__);
@@ -1351,11 +1372,12 @@ sip_peer_respond(struct sip_peer *pe, const char *head, int code,
 static void
 sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 {
-	struct sip_stxn	*st;
+	struct sip_stxn	*st, kst;
+	struct sip_peer	*op;
 	struct stanza	 s;
 	struct imsgev	*iev;
 	struct ibuf	*b;
-	char		*head, uri[1024], mt[64], d[XGW_NAME_MAX];
+	char		*head, *key = NULL, uri[1024], mt[64], d[XGW_NAME_MAX];
 
 	if (strcmp(m->method, "ACK") == 0)
 		return;
@@ -1372,6 +1394,19 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	}
 	if (strcmp(m->method, "MESSAGE") != 0) {
 		sip_peer_respond(pe, head, 501, "Not Implemented");
+		goto done;
+	}
+	key = sip_stxn_key(m);
+	kst.key = key;
+	if ((st = RB_FIND(stxn_keys, &sip_stxn_keys, &kst)) != NULL) {
+		/* a retransmission: the original's answer is for both */
+		log_debug("sip: MESSAGE %s from %s again: its transaction is "
+		    "pending", m->call_id, pe->addr);
+		TAILQ_FOREACH(op, &sip_peers, entry)
+			if (op->id == st->peer)
+				break;
+		if (op == NULL || op->dead)
+			st->peer = pe->id;
 		goto done;
 	}
 	if (m->content_type == NULL ||
@@ -1415,12 +1450,14 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	st->id = sip_next_id++;
 	st->peer = pe->id;
 	st->head = head;
-	head = NULL;
+	st->key = key;
+	head = key = NULL;
 	if ((iev = proc_peer(PROC_POLICY, 0)) == NULL ||
 	    (b = imsg_create(&iev->ibuf, IMSG_SIP_MESSAGE_IN, 0, 0, 1024))
 	    == NULL || imsg_add_u32(b, st->id) == -1 ||
 	    stanza_encode(b, &s) == -1) {
 		sip_peer_respond(pe, st->head, 503, "Service Unavailable");
+		free(st->key);
 		free(st->head);
 		free(st);
 	} else {
@@ -1428,10 +1465,54 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 		imsgev_add(iev);
 		if (RB_INSERT(stxn_tree, &sip_stxns, st) != NULL)
 			fatalx("%s: id %u reused", __func__, st->id);
+		if (RB_INSERT(stxn_keys, &sip_stxn_keys, st) != NULL)
+			fatalx("%s: key %s reused", __func__, st->key);
 	}
 	stanza_clear(&s);
  done:
+	free(key);
 	free(head);
+}
+
+/*
+ * What identifies a request's server transaction (RFC 3261 17.2.3):
+ * the top Via's branch and sent-by and the method when the branch has
+ * the RFC 3261 magic cookie; otherwise (RFC 2543 peers) the
+ * Request-URI, From, To, Call-ID, CSeq and the whole top Via.
+ */
+static char *
+sip_stxn_key(struct sipmsg *m)
+{
+	char		 branch[256];
+	const char	*v = m->via[0], *sb;
+	size_t		 n;
+	char		*key;
+	int		 r;
+
+	/* "SIP/2.0/TCP host:port;branch=...": sent-by is the second word */
+	sb = v + strcspn(v, " \t");
+	sb += strspn(sb, " \t");
+	n = strcspn(sb, " \t;");
+	if (sipmsg_param(v, "branch", branch, sizeof(branch)) == 0 &&
+	    strncmp(branch, "z9hG4bK", 7) == 0)
+		r = asprintf(&key, "%s %.*s %s", branch, (int)n, sb,
+		    m->method);
+	else
+		r = asprintf(&key, "%s\n%s\n%s\n%s\n%u\n%s", m->uri, m->from,
+		    m->to, m->call_id, m->cseq, v);
+	if (r == -1)
+		fatal("%s: asprintf", __func__);
+	return (key);
+}
+
+static void
+sip_stxn_free(struct sip_stxn *st)
+{
+	RB_REMOVE(stxn_tree, &sip_stxns, st);
+	RB_REMOVE(stxn_keys, &sip_stxn_keys, st);
+	free(st->key);
+	free(st->head);
+	free(st);
 }
 
 /* policy's verdict on a MESSAGE from the proxy */
@@ -1450,11 +1531,9 @@ sip_answer(struct imsg *imsg)
 	key.id = id;
 	if ((st = RB_FIND(stxn_tree, &sip_stxns, &key)) == NULL)
 		return;
-	RB_REMOVE(stxn_tree, &sip_stxns, st);
 	TAILQ_FOREACH(pe, &sip_peers, entry)
 		if (pe->id == st->peer)
 			sip_peer_respond(pe, st->head, code,
 			    map_sip_reason(code));
-	free(st->head);
-	free(st);
+	sip_stxn_free(st);
 }

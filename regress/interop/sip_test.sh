@@ -280,6 +280,32 @@ sip_duplicate_from_400_body() {
 }
 sip_duplicate_from_400_cleanup() { netns_destroy; }
 
+atf_test_case sip_retransmission_absorbed cleanup
+sip_retransmission_absorbed_head() { atf_set descr "a copy of a MESSAGE (same branch, sent-by and method) that arrives while the first is pending is absorbed: the Prosody user gets the message once, the proxy one final response"; atf_set require.user root; }
+sip_retransmission_absorbed_body() {
+	setup uas_200
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 2 --timeout 30
+	m() {	# m BRANCH CALL-ID BODY
+		printf "MESSAGE sip:carol@partner.test SIP/2.0\r\nVia: SIP/2.0/TCP $PROXY:5060;branch=%s\r\nMax-Forwards: 70\r\nFrom: <sip:dave@gw.test>;tag=1\r\nTo: <sip:carol@partner.test>\r\nCall-ID: %s\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" \
+		    "$1" "$2" ${#3} "$3" | od -An -tx1 | tr -d ' \n'
+	}
+	# the first, its copy, then another: responses come in order, so
+	# the second 200 must be the other's
+	rawpeer --bind $PROXY --connect $GW 5060 \
+	    "send-hex $(m z9hG4bKr1 r1 first)$(m z9hG4bKr1 r1 first)" \
+	    "send-hex $(m z9hG4bKr2 r2 second)" \
+	    "expect -t 20 ^SIP/2.0 200 [^\r]*\r\n(?:[^\r]+\r\n)*?Call-ID: r1\r\n(?:[^\r]+\r\n)*\r\n" \
+	    "expect -t 20 ^SIP/2.0 200 [^\r]*\r\n(?:[^\r]+\r\n)*?Call-ID: r2\r\n" \
+	    > raw.out 2>&1 || atf_fail "responses: $(oneline "$(cat raw.out)")"
+	bg_wait carol || atf_fail "carol: $(oneline "$(cat carol.out carol.err)")"
+	atf_check -o inline:"message dave@gw.test first\nmessage dave@gw.test second\n" \
+	    grep "^message" carol.out
+	expect_counter received sip_to_xmpp 2
+	expect_counter delivered sip_to_xmpp 2
+}
+sip_retransmission_absorbed_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
 	atf_add_test_case sip_404_becomes_item_not_found
@@ -294,4 +320,5 @@ atf_init_test_cases() {
 	atf_add_test_case sip_to_unreachable_partner_fails
 	atf_add_test_case sip_from_untrusted_403
 	atf_add_test_case sip_duplicate_from_400
+	atf_add_test_case sip_retransmission_absorbed
 }

@@ -4,7 +4,8 @@
   rawpeer.py --connect HOST PORT [options] [-f SCRIPT | STEP ...]
   rawpeer.py --listen HOST PORT [--ready-file F] [options] [-f SCRIPT | STEP ...]
 
---connect opens a TCP connection to HOST PORT; --listen accepts one
+--connect opens a TCP connection to HOST PORT (from --bind ADDR if
+given); --listen accepts one
 connection (--accept-timeout, default 30 s) after creating --ready-file.
 Then it runs the steps in order, from the arguments (one step each) or
 from a script file (-f FILE, "-" for stdin; one step a line, blank lines
@@ -258,6 +259,7 @@ def main():
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--connect", nargs=2, metavar=("HOST", "PORT"))
     g.add_argument("--listen", nargs=2, metavar=("HOST", "PORT"))
+    p.add_argument("--bind", metavar="ADDR")
     p.add_argument("--ready-file")
     p.add_argument("--accept-timeout", type=float, default=30)
     p.add_argument("--timeout", type=float, default=10)
@@ -271,7 +273,9 @@ def main():
     try:
         if args.connect:
             host, port = args.connect
-            sock = socket.create_connection((host, int(port)), args.timeout)
+            sock = socket.create_connection(
+                (host, int(port)), args.timeout,
+                (args.bind, 0) if args.bind else None)
         else:
             host, port = args.listen
             fam = socket.AF_INET6 if ":" in host else socket.AF_INET
