@@ -1416,6 +1416,12 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 		sip_answered(415);
 		goto done;
 	}
+	/* a NUL would cut the body short; nothing is relayed in part */
+	if (m->bodylen > 0 && memchr(m->body, '\0', m->bodylen) != NULL) {
+		sip_peer_respond(pe, head, 400, "NUL in Body");
+		sip_answered(400);
+		goto done;
+	}
 	memset(&s, 0, sizeof(s));
 	s.kind = STANZA_MESSAGE;
 	(void)strlcpy(s.type, "chat", sizeof(s.type));

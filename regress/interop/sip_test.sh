@@ -280,6 +280,22 @@ sip_duplicate_from_400_body() {
 }
 sip_duplicate_from_400_cleanup() { netns_destroy; }
 
+atf_test_case sip_nul_in_body_400 cleanup
+sip_nul_in_body_400_head() { atf_set descr "a MESSAGE whose body holds a NUL gets 400 and nothing reaches XMPP, rather than a body cut short at the NUL"; atf_set require.user root; }
+sip_nul_in_body_400_body() {
+	setup uas_200
+	req="MESSAGE sip:carol@partner.test SIP/2.0\r\nVia: SIP/2.0/TCP $PROXY;branch=z9hG4bKn\r\nFrom: <sip:dave@gw.test>;tag=1\r\nTo: <sip:carol@partner.test>\r\nCall-ID: n\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nh"
+	hex=$(printf "$req" | od -An -tx1 | tr -d ' \n')006c6c6f
+	rawpeer --bind $PROXY --connect $GW 5060 "send-hex $hex" \
+	    "expect ^SIP/2.0 400 NUL in Body\r\n" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+	expect_counter failed sip_to_xmpp 1
+	expect_counter delivered sip_to_xmpp 0
+	[ "$(cause sip_to_xmpp bad-request)" = 1 ] ||
+	    atf_fail "no bad-request cause: $(oneline "$(ctl status)")"
+}
+sip_nul_in_body_400_cleanup() { netns_destroy; }
+
 atf_test_case sip_retransmission_absorbed cleanup
 sip_retransmission_absorbed_head() { atf_set descr "a copy of a MESSAGE (same branch, sent-by and method) that arrives while the first is pending is absorbed: the Prosody user gets the message once, the proxy one final response"; atf_set require.user root; }
 sip_retransmission_absorbed_body() {
@@ -321,4 +337,5 @@ atf_init_test_cases() {
 	atf_add_test_case sip_from_untrusted_403
 	atf_add_test_case sip_duplicate_from_400
 	atf_add_test_case sip_retransmission_absorbed
+	atf_add_test_case sip_nul_in_body_400
 }
