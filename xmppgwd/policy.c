@@ -367,6 +367,21 @@ policy_message_in(struct stanza *s)
 		    "the recipient may not use XMPP (domain users)");
 		return (-1);
 	}
+	/*
+	 * A SIP MESSAGE carries text: a chat state or receipt alone
+	 * (XEP-0085, XEP-0184) would reach the SIP user as an empty
+	 * message.  The sender is told, and XEP-0085 senders stop on an
+	 * error; the log says it at debug level only, as clients send
+	 * these all the time.
+	 */
+	if (s->body == NULL && s->subject == NULL) {
+		counters.refused[CTL_XMPP_TO_SIP]++;
+		log_debug("policy: message from %s to %s refused: no body",
+		    s->from, s->to);
+		policy_answer(s, "service-unavailable", "a message without "
+		    "a body cannot be relayed to SIP");
+		return (-1);
+	}
 	if (p->type == PTYPE_PUBLIC_UNVERIFIED) {
 		if (!store_ok || (rc = store_auth_has(to, from)) == -1) {
 			policy_failed(CTL_XMPP_TO_SIP, "internal-server-error");

@@ -88,6 +88,26 @@ xmpp_message_becomes_sip_message_body() {
 }
 xmpp_message_becomes_sip_message_cleanup() { netns_destroy; }
 
+atf_test_case bodiless_message_refused cleanup
+bodiless_message_refused_head() { atf_set descr "a chat state notification without a body is answered service-unavailable and counted as refused, and no empty MESSAGE reaches SIPp"; atf_set require.user root; }
+bodiless_message_refused_body() {
+	setup uas_200
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --chatstate composing --wait-error 10 \
+	    > client.out 2> client.err
+	grep -q "^error cancel service-unavailable a message without a body" client.out ||
+	    atf_fail "got: $(oneline "$(cat client.out client.err)")"
+	expect_counter refused xmpp_to_sip 1
+	# a message after it is relayed, and is the first SIPp sees
+	alice_sends "after" 3
+	grep -q "^noerror" client.out || atf_fail "$(oneline "$(cat client.out)")"
+	sipp_wait_requests uas 1 10 || atf_fail "SIPp received nothing"
+	[ "$(sipp_requests uas)" = 1 ] || atf_fail "SIPp got $(sipp_requests uas) requests"
+	[ "$(sipp_last_request uas | sipp_body)" = after ] ||
+	    atf_fail "SIPp got: $(oneline "$(sipp_last_request uas)")"
+}
+bodiless_message_refused_cleanup() { netns_destroy; }
+
 atf_test_case sip_404_becomes_item_not_found cleanup
 sip_404_becomes_item_not_found_head() { atf_set descr "SIP 404 comes back to the XMPP sender as item-not-found"; atf_set require.user root; }
 sip_404_becomes_item_not_found_body() { setup uas_404; expect_error item-not-found 15; }
@@ -324,6 +344,7 @@ sip_retransmission_absorbed_cleanup() { netns_destroy; }
 
 atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
+	atf_add_test_case bodiless_message_refused
 	atf_add_test_case sip_404_becomes_item_not_found
 	atf_add_test_case sip_480_becomes_recipient_unavailable
 	atf_add_test_case sip_503_becomes_service_unavailable

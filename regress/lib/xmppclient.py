@@ -8,7 +8,8 @@ resource, then:
   send --jid alice@a.test --password pw --server 127.0.0.10 \\
        --to bob@b.test --body TEXT [--count N] [--wait-error SECONDS]
       sends a chat message (N of them, bodies "TEXT 1".."TEXT N" when
-      N > 1), makes sure the server has taken them (an iq round trip),
+      N > 1; with --chatstate STATE instead of --body, a XEP-0085
+      notification without a body), makes sure the server has taken them (an iq round trip),
       and with --wait-error waits for an error reply and prints it as
       "error TYPE CONDITION TEXT" (TEXT, with its whitespace
       collapsed, only when the error has one); exit 0 when it came, prints
@@ -49,6 +50,7 @@ NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_PING = "urn:xmpp:ping"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 
 
 def q(ns, tag):
@@ -301,12 +303,16 @@ def do_send(args):
     for i in range(1, args.count + 1):
         mid = uuid.uuid4().hex
         ids.add(mid)
-        body = args.body if args.count == 1 else "%s %d" % (args.body, i)
+        if args.chatstate:
+            payload = "<%s xmlns='%s'/>" % (args.chatstate, NS_CHATSTATES)
+        else:
+            body = (args.body if args.count == 1
+                    else "%s %d" % (args.body, i))
+            payload = "<body>%s</body>" % escape(body)
         thread = ("<thread>%s</thread>" % escape(args.thread)
                   if args.thread else "")
-        cl.c.send("<message type='chat' id='%s' to=%s><body>%s</body>%s"
-                  "</message>" % (mid, quoteattr(args.to), escape(body),
-                                  thread))
+        cl.c.send("<message type='chat' id='%s' to=%s>%s%s</message>"
+                  % (mid, quoteattr(args.to), payload, thread))
     cl.sync(time.monotonic() + args.login_timeout)
     rc = 0
     if args.wait_error is not None:
@@ -381,7 +387,11 @@ def main():
         s.add_argument("--count", type=int, default=1)
         if mode == "send":
             s.add_argument("--to", required=True)
-            s.add_argument("--body", required=True)
+            g = s.add_mutually_exclusive_group(required=True)
+            g.add_argument("--body")
+            g.add_argument("--chatstate", metavar="STATE",
+                           choices=("active", "composing", "paused",
+                                    "inactive", "gone"))
             s.add_argument("--thread")
             s.add_argument("--wait-error", type=float, metavar="SECONDS")
         else:
