@@ -54,6 +54,10 @@
 #define SIP_OUT_MAX		(16 * 1024 * 1024) /* bytes queued to the proxy */
 #define SIP_PEER_OUT_MAX	(1024 * 1024)	/* ... to a peer */
 #define SIP_UNTRUSTED_TTL	10	/* s an untrusted peer may stay */
+/* what a MESSAGE may carry, and all we do (OPTIONS, RFC 3261 11.2) */
+#define SIP_ACCEPT	"Accept: text/plain;charset=UTF-8\r\n" \
+			"Accept-Encoding: identity\r\n"
+#define SIP_CAPABILITIES "Allow: MESSAGE, OPTIONS\r\n" SIP_ACCEPT
 
 struct sip_txn {
 	TAILQ_ENTRY(sip_txn)	 entry;		/* by deadline */
@@ -211,7 +215,9 @@ static struct tls_srv *sip_server(struct xgw_config *);
 static void	sip_peer_request(struct sip_peer *, struct sipmsg *);
 static void	sip_answered(int);
 static void	sip_peer_respond(struct sip_peer *, const char *, int,
-		    const char *);
+		    const char *, const char *);
+static char	*sip_required(struct sipmsg *);
+static int	sip_body_ok(struct sipmsg *);
 static char	*sip_response_head(struct sipmsg *);
 static void	sip_answer(struct imsg *);
 static char	*sip_stxn_key(struct sipmsg *);
@@ -943,7 +949,7 @@ sip_peer_down(enum privsep_procid id, unsigned int instance)
 		TAILQ_FOREACH(pe, &sip_peers, entry)
 			if (pe->id == st->peer)
 				sip_peer_respond(pe, st->head, 503,
-				    "Service Unavailable");
+				    "Service Unavailable", NULL);
 		sip_stxn_free(st);
 	}
 }
@@ -1352,7 +1358,7 @@ sip_answered(int code)
 
 static void
 sip_peer_respond(struct sip_peer *pe, const char *head, int code,
-    const char *reason)
+    const char *reason, const char *extra)
 {
 	if (pe->dead)
 		return;
@@ -1363,8 +1369,8 @@ sip_peer_respond(struct sip_peer *pe, const char *head, int code,
 		event_del(&pe->ev_read);
 		return;
 	}
-	xbuf_printf(&pe->out, "SIP/2.0 %d %s\r\n%sContent-Length: 0\r\n\r\n",
-	    code, reason, head);
+	xbuf_printf(&pe->out, "SIP/2.0 %d %s\r\n%s%sContent-Length: 0\r\n\r\n",
+	    code, reason, head, extra ? extra : "");
 	event_add(&pe->ev_write, NULL);
 }
 
@@ -1377,23 +1383,33 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	struct stanza	 s;
 	struct imsgev	*iev;
 	struct ibuf	*b;
-	char		*head, *key = NULL, uri[1024], mt[64], d[XGW_NAME_MAX];
+	char		*head, *key = NULL, *ext, uri[1024], mt[64];
+	char		 d[XGW_NAME_MAX];
 
 	if (strcmp(m->method, "ACK") == 0)
 		return;
 	head = sip_response_head(m);
 	if (!pe->trusted) {
-		sip_peer_respond(pe, head, 403, "Forbidden");
+		sip_peer_respond(pe, head, 403, "Forbidden", NULL);
 		if (strcmp(m->method, "MESSAGE") == 0)
 			sip_answered(403);
 		goto done;
 	}
-	if (strcmp(m->method, "OPTIONS") == 0) {
-		sip_peer_respond(pe, head, 200, "OK");
+	if (strcmp(m->method, "OPTIONS") != 0 &&
+	    strcmp(m->method, "MESSAGE") != 0) {
+		sip_peer_respond(pe, head, 501, "Not Implemented", NULL);
 		goto done;
 	}
-	if (strcmp(m->method, "MESSAGE") != 0) {
-		sip_peer_respond(pe, head, 501, "Not Implemented");
+	/* RFC 3261 8.2.2.3: we support no extension */
+	if ((ext = sip_required(m)) != NULL) {
+		sip_peer_respond(pe, head, 420, "Bad Extension", ext);
+		free(ext);
+		if (strcmp(m->method, "MESSAGE") == 0)
+			sip_answered(420);
+		goto done;
+	}
+	if (strcmp(m->method, "OPTIONS") == 0) {
+		sip_peer_respond(pe, head, 200, "OK", SIP_CAPABILITIES);
 		goto done;
 	}
 	key = sip_stxn_key(m);
@@ -1411,14 +1427,16 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	}
 	if (m->content_type == NULL ||
 	    sipmsg_media_type(m->content_type, mt, sizeof(mt)) == -1 ||
-	    strcmp(mt, "text/plain") != 0) {
-		sip_peer_respond(pe, head, 415, "Unsupported Media Type");
+	    strcmp(mt, "text/plain") != 0 || !sip_body_ok(m)) {
+		/* RFC 3261 21.4.13: say what is accepted */
+		sip_peer_respond(pe, head, 415, "Unsupported Media Type",
+		    SIP_ACCEPT);
 		sip_answered(415);
 		goto done;
 	}
 	/* a NUL would cut the body short; nothing is relayed in part */
 	if (m->bodylen > 0 && memchr(m->body, '\0', m->bodylen) != NULL) {
-		sip_peer_respond(pe, head, 400, "NUL in Body");
+		sip_peer_respond(pe, head, 400, "NUL in Body", NULL);
 		sip_answered(400);
 		goto done;
 	}
@@ -1429,7 +1447,7 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	    map_sip_to_jid(uri, s.from, sizeof(s.from)) == -1 ||
 	    jid_domain(s.from, d, sizeof(d)) == NULL ||
 	    !domain_is_local(proc_conf, d)) {
-		sip_peer_respond(pe, head, 403, "Forbidden");
+		sip_peer_respond(pe, head, 403, "Forbidden", NULL);
 		sip_answered(403);
 		goto done;
 	}
@@ -1437,7 +1455,7 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	    map_sip_to_jid(uri, s.to, sizeof(s.to)) == -1 ||
 	    jid_domain(s.to, d, sizeof(d)) == NULL ||
 	    partner_find(proc_conf, d) == NULL) {
-		sip_peer_respond(pe, head, 404, "Not Found");
+		sip_peer_respond(pe, head, 404, "Not Found", NULL);
 		sip_answered(404);
 		goto done;
 	}
@@ -1462,7 +1480,8 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	    (b = imsg_create(&iev->ibuf, IMSG_SIP_MESSAGE_IN, 0, 0, 1024))
 	    == NULL || imsg_add_u32(b, st->id) == -1 ||
 	    stanza_encode(b, &s) == -1) {
-		sip_peer_respond(pe, st->head, 503, "Service Unavailable");
+		sip_peer_respond(pe, st->head, 503, "Service Unavailable",
+		    NULL);
 		free(st->key);
 		free(st->head);
 		free(st);
@@ -1478,6 +1497,55 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
  done:
 	free(key);
 	free(head);
+}
+
+/*
+ * "Unsupported: ...\r\n" naming the option tags of the Require headers
+ * (all of them: we support none), or NULL when there is none.
+ */
+static char *
+sip_required(struct sipmsg *m)
+{
+	struct xbuf	 b;
+	size_t		 i;
+
+	xbuf_init(&b);
+	for (i = 0; i < m->nheaders; i++) {
+		if (strcasecmp(m->headers[i].name, "Require") != 0 ||
+		    m->headers[i].value[0] == '\0')
+			continue;
+		xbuf_printf(&b, "%s%s", b.len ? ", " : "Unsupported: ",
+		    m->headers[i].value);
+	}
+	if (b.len == 0) {
+		xbuf_free(&b);
+		return (NULL);
+	}
+	xbuf_add(&b, "\r\n", 3);
+	if (b.error)
+		fatalx("%s: out of memory", __func__);
+	return (b.data);
+}
+
+/*
+ * A text/plain body we can read as it is: UTF-8 (or US-ASCII, a subset)
+ * and no Content-Encoding but identity (RFC 3261 8.2.3).  Any other
+ * charset would be garbled, not converted.
+ */
+static int
+sip_body_ok(struct sipmsg *m)
+{
+	char	 cs[32];
+	size_t	 i;
+
+	for (i = 0; i < m->nheaders; i++)
+		if (strcasecmp(m->headers[i].name, "Content-Encoding") == 0 &&
+		    strcasecmp(m->headers[i].value, "identity") != 0)
+			return (0);
+	if (sipmsg_param(m->content_type, "charset", cs, sizeof(cs)) == -1)
+		return (strcasestr(m->content_type, "charset") == NULL);
+	return (strcasecmp(cs, "UTF-8") == 0 ||
+	    strcasecmp(cs, "US-ASCII") == 0);
 }
 
 /*
@@ -1540,6 +1608,6 @@ sip_answer(struct imsg *imsg)
 	TAILQ_FOREACH(pe, &sip_peers, entry)
 		if (pe->id == st->peer)
 			sip_peer_respond(pe, st->head, code,
-			    map_sip_reason(code));
+			    map_sip_reason(code), NULL);
 	sip_stxn_free(st);
 }

@@ -316,6 +316,38 @@ sip_nul_in_body_400_body() {
 }
 sip_nul_in_body_400_cleanup() { netns_destroy; }
 
+atf_test_case sip_extensions_and_encodings cleanup
+sip_extensions_and_encodings_head() { atf_set descr "RFC 3261 UAS checks: OPTIONS lists Allow and Accept; Require gets 420 naming the tags; a Content-Encoding or a charset other than UTF-8 gets 415 saying what is accepted; a quoted utf-8 charset is relayed"; atf_set require.user root; }
+sip_extensions_and_encodings_body() {
+	setup uas_200
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 1 --timeout 30
+	r() {	# r METHOD CALL-ID EXTRA-HEADERS BODY
+		printf "%s sip:carol@partner.test SIP/2.0\r\nVia: SIP/2.0/TCP $PROXY:5060;branch=z9hG4bK%s\r\nFrom: <sip:dave@gw.test>;tag=1\r\nTo: <sip:carol@partner.test>\r\nCall-ID: %s\r\nCSeq: 1 %s\r\n%bContent-Length: %d\r\n\r\n%s" \
+		    "$1" "$2" "$2" "$1" "$3" ${#4} "$4" | od -An -tx1 | tr -d ' \n'
+	}
+	h='(?:[^\r]+\r\n)*?'
+	rawpeer --bind $PROXY --connect $GW 5060 \
+	    "send-hex $(r OPTIONS o1 '' '')" \
+	    "expect ^SIP/2.0 200 OK\r\n${h}Allow: MESSAGE, OPTIONS\r\nAccept: text/plain;charset=UTF-8\r\n" \
+	    "send-hex $(r MESSAGE m1 'Require: 100rel\r\nRequire: foo\r\nContent-Type: text/plain\r\n' x)" \
+	    "expect ^.*?SIP/2.0 420 Bad Extension\r\n${h}Call-ID: m1\r\n${h}Unsupported: 100rel, foo\r\n" \
+	    "send-hex $(r MESSAGE m2 'Content-Type: text/plain\r\nContent-Encoding: gzip\r\n' x)" \
+	    "expect ^.*?SIP/2.0 415 Unsupported Media Type\r\n${h}Call-ID: m2\r\n${h}Accept-Encoding: identity\r\n" \
+	    "send-hex $(r MESSAGE m3 'Content-Type: text/plain; charset=ISO-8859-1\r\n' x)" \
+	    "expect ^.*?SIP/2.0 415 Unsupported Media Type\r\n${h}Call-ID: m3\r\n${h}Accept: text/plain;charset=UTF-8\r\n" \
+	    "send-hex $(r MESSAGE m4 'Content-Type: text/plain; charset="utf-8"\r\n' 'in UTF-8')" \
+	    "expect -t 20 ^.*?SIP/2.0 200 OK\r\n${h}Call-ID: m4\r\n" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	bg_wait carol || atf_fail "carol: $(oneline "$(cat carol.out carol.err)")"
+	grep -q "^message dave@gw.test in UTF-8" carol.out ||
+	    atf_fail "carol got: $(oneline "$(cat carol.out)")"
+	expect_counter received sip_to_xmpp 4
+	expect_counter failed sip_to_xmpp 3
+	expect_counter delivered sip_to_xmpp 1
+}
+sip_extensions_and_encodings_cleanup() { netns_destroy; }
+
 atf_test_case sip_retransmission_absorbed cleanup
 sip_retransmission_absorbed_head() { atf_set descr "a copy of a MESSAGE (same branch, sent-by and method) that arrives while the first is pending is absorbed: the Prosody user gets the message once, the proxy one final response"; atf_set require.user root; }
 sip_retransmission_absorbed_body() {
@@ -358,5 +390,6 @@ atf_init_test_cases() {
 	atf_add_test_case sip_from_untrusted_403
 	atf_add_test_case sip_duplicate_from_400
 	atf_add_test_case sip_retransmission_absorbed
+	atf_add_test_case sip_extensions_and_encodings
 	atf_add_test_case sip_nul_in_body_400
 }
