@@ -108,6 +108,23 @@ bodiless_message_refused_body() {
 }
 bodiless_message_refused_cleanup() { netns_destroy; }
 
+atf_test_case subject_cannot_inject_headers cleanup
+subject_cannot_inject_headers_head() { atf_set descr "a subject holding CR and LF becomes one Subject header: no header can be injected into the SIP MESSAGE"; atf_set require.user root; }
+subject_cannot_inject_headers_body() {
+	setup uas_200
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body hi --wait-error 3 \
+	    --subject "$(printf 'one\r\nInjected: yes\r\n\r\nbody')" \
+	    > client.out 2> client.err
+	grep -q "^noerror" client.out || atf_fail "$(oneline "$(cat client.out client.err)")"
+	sipp_wait_requests uas 1 10 || atf_fail "SIPp received nothing"
+	sipp_last_request uas > req.txt
+	grep -qi "^Injected" req.txt && atf_fail "header injected: $(oneline "$(cat req.txt)")"
+	atf_check -o inline:"Subject: oneInjected: yesbody\n" sh -c "grep '^Subject:' req.txt | tr -d '\r'"
+	[ "$(sipp_body < req.txt)" = hi ] || atf_fail "body: $(oneline "$(cat req.txt)")"
+}
+subject_cannot_inject_headers_cleanup() { netns_destroy; }
+
 atf_test_case sip_404_becomes_item_not_found cleanup
 sip_404_becomes_item_not_found_head() { atf_set descr "SIP 404 comes back to the XMPP sender as item-not-found"; atf_set require.user root; }
 sip_404_becomes_item_not_found_body() { setup uas_404; expect_error item-not-found 15; }
@@ -317,7 +334,7 @@ sip_nul_in_body_400_body() {
 sip_nul_in_body_400_cleanup() { netns_destroy; }
 
 atf_test_case sip_extensions_and_encodings cleanup
-sip_extensions_and_encodings_head() { atf_set descr "RFC 3261 UAS checks: OPTIONS lists Allow and Accept; Require gets 420 naming the tags; a Content-Encoding or a charset other than UTF-8 gets 415 saying what is accepted; a quoted utf-8 charset is relayed"; atf_set require.user root; }
+sip_extensions_and_encodings_head() { atf_set descr "RFC 3261 UAS checks: OPTIONS lists Allow and Accept; Require gets 420 naming the tags; a Content-Encoding, a charset other than UTF-8, SDP or no Content-Type gets 415 saying what is accepted; INVITE gets 501; a quoted utf-8 charset is relayed"; atf_set require.user root; }
 sip_extensions_and_encodings_body() {
 	setup uas_200
 	xmppclient_start carol recv --jid carol@partner.test --password pw \
@@ -336,14 +353,20 @@ sip_extensions_and_encodings_body() {
 	    "expect ^.*?SIP/2.0 415 Unsupported Media Type\r\n${h}Call-ID: m2\r\n${h}Accept-Encoding: identity\r\n" \
 	    "send-hex $(r MESSAGE m3 'Content-Type: text/plain; charset=ISO-8859-1\r\n' x)" \
 	    "expect ^.*?SIP/2.0 415 Unsupported Media Type\r\n${h}Call-ID: m3\r\n${h}Accept: text/plain;charset=UTF-8\r\n" \
+	    "send-hex $(r MESSAGE m5 'Content-Type: application/sdp\r\n' 'v=0')" \
+	    "expect ^.*?SIP/2.0 415 Unsupported Media Type\r\n${h}Call-ID: m5\r\n" \
+	    "send-hex $(r MESSAGE m6 '' x)" \
+	    "expect ^.*?SIP/2.0 415 Unsupported Media Type\r\n${h}Call-ID: m6\r\n" \
+	    "send-hex $(r INVITE i1 'Content-Type: application/sdp\r\n' 'v=0')" \
+	    "expect ^.*?SIP/2.0 501 Not Implemented\r\n${h}Call-ID: i1\r\n" \
 	    "send-hex $(r MESSAGE m4 'Content-Type: text/plain; charset="utf-8"\r\n' 'in UTF-8')" \
 	    "expect -t 20 ^.*?SIP/2.0 200 OK\r\n${h}Call-ID: m4\r\n" \
 	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
 	bg_wait carol || atf_fail "carol: $(oneline "$(cat carol.out carol.err)")"
 	grep -q "^message dave@gw.test in UTF-8" carol.out ||
 	    atf_fail "carol got: $(oneline "$(cat carol.out)")"
-	expect_counter received sip_to_xmpp 4
-	expect_counter failed sip_to_xmpp 3
+	expect_counter received sip_to_xmpp 6
+	expect_counter failed sip_to_xmpp 5
 	expect_counter delivered sip_to_xmpp 1
 }
 sip_extensions_and_encodings_cleanup() { netns_destroy; }
@@ -377,6 +400,7 @@ sip_retransmission_absorbed_cleanup() { netns_destroy; }
 atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
 	atf_add_test_case bodiless_message_refused
+	atf_add_test_case subject_cannot_inject_headers
 	atf_add_test_case sip_404_becomes_item_not_found
 	atf_add_test_case sip_480_becomes_recipient_unavailable
 	atf_add_test_case sip_503_becomes_service_unavailable
