@@ -15,6 +15,9 @@ PKG_CONFIG ?= pkg-config
 # Debian 12 packages the build, the tests and "make run" need.
 DEB_BUILD = build-essential pkg-config byacc libtls-dev libevent-dev \
 	libexpat1-dev libbsd-dev libunbound-dev libsqlite3-dev libssl-dev
+# at least these versions: the expat defences xml.c sets (Debian 12
+# security updates)
+DEB_MIN = libexpat1>=2.5.0-1+deb12u5 libexpat1-dev>=2.5.0-1+deb12u5
 DEB_TEST = kyua atf-sh libatf-dev mandoc openssl iproute2 procps \
 	prosody lua-unbound lua-event dnsmasq-base sip-tester python3-slixmpp \
 	stunnel4
@@ -85,7 +88,7 @@ $(EXAMPLE_CERTS): regress/lib/mkcerts.sh
 # Install what is missing from Debian's packages: apt-get as root,
 # otherwise say which packages to install.
 deps:
-	@sh regress/lib/deps.sh $(DEB_BUILD) -- $(DEB_TEST)
+	@sh regress/lib/deps.sh $(DEB_BUILD) $(foreach p,$(DEB_MIN),'$(p)') -- $(DEB_TEST)
 
 # Build and run the gateway in the foreground on loopback with the
 # example configuration and throwaway certificates.

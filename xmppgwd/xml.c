@@ -611,6 +611,27 @@ xml_parser_create(struct xml_stream *s)
 	return (p);
 }
 
+/*
+ * What the expat in use has of the defences xml_parser_create sets: a
+ * line for the log, and the number it lacks (0 with an expat that has
+ * Debian 12's security fixes up to 2.5.0-1+deb12u5).
+ */
+int
+xml_expat_check(char *buf, size_t len)
+{
+	int	 lb, at, rd;
+
+	lb = XML_HAVE(XML_SetBillionLaughsAttackProtectionMaximumAmplification)
+	    && XML_HAVE(XML_SetBillionLaughsAttackProtectionActivationThreshold);
+	at = XML_HAVE(XML_SetAllocTrackerMaximumAmplification) &&
+	    XML_HAVE(XML_SetAllocTrackerActivationThreshold);
+	rd = XML_SetReparseDeferralEnabled != NULL;
+	snprintf(buf, len, "%s: billion laughs protection %s, allocation "
+	    "tracker %s, reparse deferral %s", XML_ExpatVersion(),
+	    lb ? "yes" : "NO", at ? "yes" : "NO", rd ? "yes" : "NO");
+	return (!lb + !at + !rd);
+}
+
 static void
 xml_stream_limits(struct xml_stream *s, const struct xml_limits *lim)
 {

@@ -103,6 +103,7 @@ void		 xml_stream_set_limits(struct xml_stream *,
 		    const struct xml_limits *);
 enum xml_error	 xml_stream_error(struct xml_stream *);
 const char	*xml_stream_errstr(struct xml_stream *);	/* for logs */
+int		 xml_expat_check(char *, size_t);
 void		 xml_stream_free(struct xml_stream *);
 
 /* element trees */

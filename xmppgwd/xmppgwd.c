@@ -41,6 +41,7 @@
 #include "xmppgwd.h"
 #include "control.h"
 #include "log.h"
+#include "xml.h"
 
 struct child {
 	enum privsep_procid	 id;
@@ -165,6 +166,7 @@ main(int argc, char *argv[], char *envp[])
 	struct passwd		*pw;
 	unsigned int		 i, instance = 0;
 	int			 ch, opts = 0;
+	char			 xmlinfo[160];
 
 	setproctitle_init(argc, argv, envp);
 	log_init(1, LOG_DAEMON);
@@ -283,6 +285,12 @@ main(int argc, char *argv[], char *envp[])
 	parent_configure();
 	log_info("startup: %u processes, configuration %s", nchildren,
 	    conffile);
+	/* the tls processes parse what partners send with it */
+	if (xml_expat_check(xmlinfo, sizeof(xmlinfo)) == 0)
+		log_info("startup: %s", xmlinfo);
+	else
+		log_warnx("startup: %s: upgrade libexpat1 for its security "
+		    "fixes", xmlinfo);
 
 	proc_loop(base, 0);
 	parent_shutdown(0);
