@@ -570,8 +570,11 @@ stream_in_auth(struct conn *c, struct xml_elem *e)
 		    !c->cert_ok ? c->cert_why :
 		    c->partner->sasl == NEG_NOT_SUPPORTED ?
 		    "sasl not supported" : "authorization identity differs");
-		conn_write(c, "<failure xmlns='" NS_SASL "'><not-authorized/>"
-		    "</failure>");
+		/* RFC 6120 6.4.5: the condition that says why */
+		conn_write(c, "<failure xmlns='" NS_SASL "'><%s/></failure>",
+		    !c->tls_done ? "encryption-required" :
+		    c->cert_ok && c->partner->sasl != NEG_NOT_SUPPORTED ?
+		    "invalid-authzid" : "not-authorized");
 		if (++c->sasl_failures >= 3)
 			conn_stream_error(c, "policy-violation",
 			    "too many authentication failures");

@@ -325,6 +325,48 @@ sasl_peer() {
 	    "expect <success" "send $STREAM_HDR" "expect <stream:features" "$@"
 }
 
+atf_test_case sasl_abuse_refused cleanup
+sasl_abuse_refused_head() {
+	atf_set descr "SASL before STARTTLS, a mechanism other than EXTERNAL, an authzid for another domain and a first header to an unknown domain all fail, and nothing is authenticated (CVE-2014-8760, MongooseIM cases)"
+	atf_set require.user root
+}
+sasl_abuse_refused_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	auth="<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism"
+	tls="send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+	cert="starttls --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key"
+	# EXTERNAL on the plaintext stream, where it is not offered
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send $auth='EXTERNAL'>=</auth>" "expect -t 5 <failure[^>]*><encryption-required/>" \
+	    > raw.out 2>&1 || atf_fail "before TLS: $(oneline "$(cat raw.out)")"
+	# PLAIN, after TLS with a valid certificate
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+	    "$tls" "expect <proceed" "$cert" "send $STREAM_HDR" "expect EXTERNAL" \
+	    "send $auth='PLAIN'>AGFsaWNlAHB3</auth>" "expect -t 5 <failure[^>]*><invalid-mechanism" \
+	    > raw.out 2>&1 || atf_fail "PLAIN: $(oneline "$(cat raw.out)")"
+	# EXTERNAL asking to be victim.test (base64)
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+	    "$tls" "expect <proceed" "$cert" "send $STREAM_HDR" "expect EXTERNAL" \
+	    "send $auth='EXTERNAL'>$(printf victim.test | base64)</auth>" \
+	    "expect -t 5 <failure[^>]*><invalid-authzid/>" \
+	    > raw.out 2>&1 || atf_fail "authzid: $(oneline "$(cat raw.out)")"
+	# a first header to a domain that is not ours
+	rawpeer --connect $GW 5269 \
+	    "send $(echo "$STREAM_HDR" | sed "s/to='gw.test'/to='unknown.test'/")" \
+	    "expect -t 5 <host-unknown" > raw.out 2>&1 ||
+	    atf_fail "unknown to: $(oneline "$(cat raw.out)")"
+	grep -q "SASL EXTERNAL for partner.test refused: no TLS" xmppgwd.log ||
+	    atf_fail "no log line for SASL before TLS"
+	grep -q "SASL EXTERNAL for partner.test refused: authorization identity differs" xmppgwd.log ||
+	    atf_fail "no log line for the authzid"
+	grep -q "authenticated by" xmppgwd.log &&
+	    atf_fail "something authenticated: $(oneline "$(grep 'authenticated by' xmppgwd.log)")"
+	return 0
+}
+sasl_abuse_refused_cleanup() { netns_destroy; }
+
 atf_test_case invalid_from_refused cleanup
 invalid_from_refused_head() {
 	atf_set descr "after authenticating as partner.test, a stanza from another domain gets <invalid-from/>"
@@ -704,6 +746,7 @@ atf_init_test_cases() {
 	atf_add_test_case restricted_xml_refused
 	atf_add_test_case preauth_byte_budget
 	atf_add_test_case oversized_stanza_refused
+	atf_add_test_case sasl_abuse_refused
 	atf_add_test_case invalid_from_refused
 	atf_add_test_case stanza_before_auth_refused
 	atf_add_test_case unsolicited_dialback_results_refused
