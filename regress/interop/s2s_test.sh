@@ -611,7 +611,7 @@ tls_renegotiation_refused_cleanup() { netns_destroy; }
 
 atf_test_case establish_timeout_closes cleanup
 establish_timeout_closes_head() {
-	atf_set descr "a stream not authenticated within the establish timeout gets <connection-timeout/>"
+	atf_set descr "a stream not authenticated within the establish timeout gets <connection-timeout/>, also a silent peer, a stalled TLS handshake and a header trickled byte by byte"
 	atf_set require.user root
 }
 establish_timeout_closes_body() {
@@ -621,6 +621,22 @@ establish_timeout_closes_body() {
 	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
 	    "expect -t 15 <connection-timeout" "expect-eof" > raw.out 2>&1 ||
 	    atf_fail "$(oneline "$(cat raw.out)")"
+	# slowloris: silent after connecting, silent in the TLS handshake,
+	# and a header trickled a byte a second all end the same way
+	rawpeer --connect $GW 5269 "expect-eof -t 15" > raw.out 2>&1 ||
+	    atf_fail "silent peer: $(oneline "$(cat raw.out)")"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "expect <proceed" "expect-eof -t 15" > raw.out 2>&1 ||
+	    atf_fail "stalled handshake: $(oneline "$(cat raw.out)")"
+	trickle=$(echo "$STREAM_HDR" | cut -c1-8 | sed 's/./"send &" "sleep 1" /g')
+	eval "set -- $trickle"
+	start=$(date +%s)
+	rawpeer --connect $GW 5269 "$@" > raw.out 2>&1 &&
+	    atf_fail "the trickle was read to its end: $(oneline "$(cat raw.out)")"
+	[ $(($(date +%s) - start)) -le 6 ] ||
+	    atf_fail "the trickle kept the stream for $(($(date +%s) - start)) s"
+	return 0
 }
 establish_timeout_closes_cleanup() { netns_destroy; }
 
