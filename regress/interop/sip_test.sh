@@ -11,6 +11,7 @@
 GW=127.0.0.20
 PA=127.0.0.10
 PROXY=127.0.0.30
+SLOW=127.0.0.40		# a partner's server that accepts and says nothing
 
 # setup [UAS-SCENARIO]: everything, with SIPp answering MESSAGEs first
 setup() {
@@ -40,6 +41,9 @@ partner "other.test" {
 	tls required
 	sasl required
 	dialback no
+}
+partner "slow.test" {
+	proxy "$SLOW" port 5269
 }
 CONF
 	xgwd_start "$PWD/xmppgwd.conf"
@@ -371,6 +375,28 @@ sip_extensions_and_encodings_body() {
 }
 sip_extensions_and_encodings_cleanup() { netns_destroy; }
 
+atf_test_case outbound_queue_capped cleanup
+outbound_queue_capped_head() { atf_set descr "while a partner's stream is being established, at most 1000 stanzas wait for it: beyond that the oldest fail at once (resource-constraint, SIP 500) instead of piling up (Openfire OF-1324)"; atf_set require.user root; atf_set timeout 120; }
+outbound_queue_capped_body() {
+	setup uas_200
+	rawpeer_start slow --listen $SLOW 5269 --accept-timeout 60 "expect-eof -t 90"
+	sipp_uac_start uac uac_expect_500 $PROXY $GW:5060 \
+	    ruri=sip:x@slow.test from=sip:dave@gw.test to=sip:x@slow.test \
+	    calls=1010 rate=1000 timeout=60 limit=80
+	wait_for 30 sh -c "[ \$(grep -c '^SIP/2.0 500' uac.msg) -ge 10 ]" ||
+	    atf_fail "no 500s: $(grep -c '^SIP/2.0 ' uac.msg) responses"
+	expect_counter in_flight sip_to_xmpp 1000
+	[ "$(grep -c '^SIP/2.0 ' uac.msg)" = 10 ] ||
+	    atf_fail "$(grep -c '^SIP/2.0 ' uac.msg) responses, not 10"
+	[ "$(cause sip_to_xmpp resource-constraint)" = 10 ] ||
+	    atf_fail "causes: $(oneline "$(ctl status)")"
+	# the oldest go: the calls numbered 1 to 10
+	grep -A8 '^SIP/2.0 500' uac.msg | sed -n 's/^Call-ID: \([0-9]*\)-.*/\1/p' |
+	    tr -d '\r' | sort -n | tr '\n' ' ' > ids
+	[ "$(cat ids)" = "1 2 3 4 5 6 7 8 9 10 " ] || atf_fail "failed calls: $(cat ids)"
+}
+outbound_queue_capped_cleanup() { netns_destroy; }
+
 atf_test_case sip_retransmission_absorbed cleanup
 sip_retransmission_absorbed_head() { atf_set descr "a copy of a MESSAGE (same branch, sent-by and method) that arrives while the first is pending is absorbed: the Prosody user gets the message once, the proxy one final response"; atf_set require.user root; }
 sip_retransmission_absorbed_body() {
@@ -414,6 +440,7 @@ atf_init_test_cases() {
 	atf_add_test_case sip_from_untrusted_403
 	atf_add_test_case sip_duplicate_from_400
 	atf_add_test_case sip_retransmission_absorbed
+	atf_add_test_case outbound_queue_capped
 	atf_add_test_case sip_extensions_and_encodings
 	atf_add_test_case sip_nul_in_body_400
 }
