@@ -51,6 +51,7 @@ config_new(void)
 	conf->limits.connections = XGW_DEF_CONNECTIONS;
 	conf->limits.per_partner = XGW_DEF_PER_PARTNER;
 	conf->limits.stanza_size = XGW_DEF_STANZA_SIZE;
+	conf->limits.read_rate = XGW_DEF_READ_RATE;
 	conf->timeouts.establish = XGW_DEF_ESTABLISH;
 	conf->timeouts.idle = XGW_DEF_IDLE;
 	conf->timeouts.keepalive = XGW_DEF_KEEPALIVE;
@@ -428,6 +429,7 @@ config_set_global(struct imsgev *iev, struct xgw_config *conf)
 	    imsg_add_u32(b, conf->limits.connections) == -1 ||
 	    imsg_add_u32(b, conf->limits.per_partner) == -1 ||
 	    imsg_add_u32(b, conf->limits.stanza_size) == -1 ||
+	    imsg_add_u32(b, conf->limits.read_rate) == -1 ||
 	    imsg_add_u32(b, conf->timeouts.establish) == -1 ||
 	    imsg_add_u32(b, conf->timeouts.idle) == -1 ||
 	    imsg_add_u32(b, conf->timeouts.keepalive) == -1 ||
@@ -723,6 +725,7 @@ config_get_global(struct imsg *imsg, struct xgw_config *conf)
 	    imsg_read_u32(&c, &conf->limits.connections) == -1 ||
 	    imsg_read_u32(&c, &conf->limits.per_partner) == -1 ||
 	    imsg_read_u32(&c, &conf->limits.stanza_size) == -1 ||
+	    imsg_read_u32(&c, &conf->limits.read_rate) == -1 ||
 	    imsg_read_u32(&c, &conf->timeouts.establish) == -1 ||
 	    imsg_read_u32(&c, &conf->timeouts.idle) == -1 ||
 	    imsg_read_u32(&c, &conf->timeouts.keepalive) == -1 ||

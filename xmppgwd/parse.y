@@ -143,6 +143,7 @@ static TAILQ_HEAD(objlocs, objloc)	 objlocs =
 #define ITEM_SUBREFRESH		0x4000
 #define ITEM_USERS		0x8000
 #define ITEM_CAFILE		0x10000
+#define ITEM_READRATE		0x20000
 
 static struct xgw_config	*conf;
 static unsigned int		 seen;		/* SEEN_* */
@@ -216,7 +217,8 @@ typedef struct {
 %token	ADDITIONAL CA CERTIFICATE CHROOT CONNECTIONS DESCRIPTION DIALBACK
 %token	DIRECTORY DOMAIN DOMAINS ESTABLISH FEDERATED FILENAME IDLE INCLUDE
 %token	KEEPALIVE KEY LIMITS LISTEN NO NOT ON OPTION OPTIONAL PARTNER
-%token	PERPARTNER PORT PREFORK PROXY PUBLIC REQUIRED RESOLVER SASL SECRET
+%token	PERPARTNER PORT PREFORK PROXY PUBLIC READRATE REQUIRED RESOLVER SASL
+%token	SECRET
 %token	SIP SOCKET STANZASIZE STATE SUBREFRESH SUPPORTED TCP TIMEOUTS TLS
 %token	TRUSTED TYPE UNVERIFIED USER USERS VERIFIED YES ALL
 %token	ERROR
@@ -474,6 +476,17 @@ limitopt	: CONNECTIONS NUMBER		{
 			    XGW_STANZA_MAX))
 				conf->limits.stanza_size = $2;
 		}
+		| READRATE NUMBER		{
+			if (seen_once(&items, ITEM_READRATE,
+			    "limits read-rate") == 0) {
+				if ($2 != 0 && ($2 < 1024 || $2 > 1000000000))
+					yyerror("limits read-rate %lld: neither "
+					    "0 (no limit) nor 1024..1000000000",
+					    (long long)$2);
+				else
+					conf->limits.read_rate = $2;
+			}
+		}
 		;
 
 timeoutopts	: /* empty */
@@ -715,6 +728,7 @@ static const struct keywords keywords[] = {
 	{ "prefork",			PREFORK },
 	{ "proxy",			PROXY },
 	{ "public",			PUBLIC },
+	{ "read-rate",			READRATE },
 	{ "required",			REQUIRED },
 	{ "resolver",			RESOLVER },
 	{ "sasl",			SASL },

@@ -120,8 +120,9 @@ print_globals(FILE *fp, struct xgw_config *conf)
 	}
 
 	fprintf(fp, "\nlimits { connections %u per-partner %u "
-	    "stanza-size %u }\n", conf->limits.connections,
-	    conf->limits.per_partner, conf->limits.stanza_size);
+	    "stanza-size %u read-rate %u }\n", conf->limits.connections,
+	    conf->limits.per_partner, conf->limits.stanza_size,
+	    conf->limits.read_rate);
 	fprintf(fp, "timeouts { establish %u idle %u keepalive %u "
 	    "subscription-refresh %u }\n", conf->timeouts.establish,
 	    conf->timeouts.idle, conf->timeouts.keepalive,

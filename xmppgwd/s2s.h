@@ -112,6 +112,10 @@ struct conn {
 	struct event		 ev_read;
 	struct event		 ev_write;
 	struct event		 ev_timer;
+	struct event		 ev_throttle;	/* limits read-rate */
+	long long		 rl_tokens;	/* bytes it may read now */
+	struct timespec		 rl_last;	/* of the last refill */
+	int			 rl_said;	/* logged that it waits */
 	struct xml_stream	*xs;
 	struct xbuf		 out;
 	size_t			 out_off;	/* sent of out */

@@ -70,6 +70,8 @@ static struct conn *conn_new(enum conn_dir, int);
 static void	conn_read(int, short, void *);
 static void	conn_writable(int, short, void *);
 static void	conn_timer(int, short, void *);
+static int	conn_throttled(struct conn *);
+static void	conn_unthrottle(int, short, void *);
 static void	conn_handshake(struct conn *);
 static void	conn_connect_next(struct conn *);
 static void	conn_connected(int, short, void *);
@@ -320,6 +322,10 @@ conn_new(enum conn_dir dir, int fd)
 	if ((c->xs = stream_xml_new(c, &lim)) == NULL)
 		fatal("%s: xml_stream_new", __func__);
 	evtimer_set(&c->ev_timer, conn_timer, c);
+	evtimer_set(&c->ev_throttle, conn_unthrottle, c);
+	c->rl_tokens = proc_conf->limits.read_rate;
+	if (clock_gettime(CLOCK_MONOTONIC, &c->rl_last) == -1)
+		fatal("%s: clock_gettime", __func__);
 	if (fd != -1) {
 		event_set(&c->ev_read, fd, EV_READ | EV_PERSIST, conn_read, c);
 		event_add(&c->ev_read, NULL);
@@ -484,6 +490,7 @@ conn_close(struct conn *c, const char *fmt, ...)
 		event_del(&c->ev_write);
 	}
 	evtimer_del(&c->ev_timer);
+	evtimer_del(&c->ev_throttle);
 	if (c->tls != NULL) {
 		tls_free(c->tls);
 		c->tls = NULL;
@@ -677,6 +684,8 @@ conn_read(int fd, short event, void *arg)
 	}
 	/* several TLS records may be buffered: read until none is left */
 	for (loops = 0; loops < PROC_READS && !conn_dead(c); loops++) {
+		if (conn_throttled(c))
+			return;
 		if (c->tls != NULL) {
 			n = tls_read(c->tls, buf, sizeof(buf));
 			if (n == TLS_WANT_POLLIN)
@@ -704,6 +713,7 @@ conn_read(int fd, short event, void *arg)
 		}
 		c->lastread = time(NULL);
 		c->inbytes += n;
+		c->rl_tokens -= n;
 		proc_input();
 		stream_input(c, buf, n);
 		/*
@@ -714,6 +724,59 @@ conn_read(int fd, short event, void *arg)
 		    (c->tls == NULL && n < (ssize_t)sizeof(buf)))
 			return;
 	}
+}
+
+/*
+ * limits read-rate: a token bucket of bytes for each stream, holding at
+ * most a second's worth.  A read may overdraw it; then the stream is
+ * not read (its peer's TCP window fills) until the debt is paid.
+ */
+static int
+conn_throttled(struct conn *c)
+{
+	struct timespec	 now;
+	struct timeval	 tv;
+	long long	 rate = proc_conf->limits.read_rate, ns, wait;
+
+	if (rate == 0)
+		return (0);
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		fatal("%s: clock_gettime", __func__);
+	ns = (now.tv_sec - c->rl_last.tv_sec) * 1000000000LL +
+	    (now.tv_nsec - c->rl_last.tv_nsec);
+	if (ns > 1000000000LL)
+		ns = 1000000000LL;	/* the bucket is full by then */
+	c->rl_last = now;
+	c->rl_tokens += rate * ns / 1000000000LL;
+	if (c->rl_tokens > rate)
+		c->rl_tokens = rate;
+	if (c->rl_tokens > 0)
+		return (0);
+	if (!c->rl_said) {
+		c->rl_said = 1;
+		log_info("conn %u %s %s (%s): reading at most %lld bytes/s "
+		    "(limits read-rate)", c->id, c->dir == CONN_IN ? "from" :
+		    "to", c->remote[0] ? c->remote : "?", c->addr, rate);
+	}
+	wait = (1 - c->rl_tokens) * 1000000LL / rate + 1;	/* us */
+	tv.tv_sec = wait / 1000000;
+	tv.tv_usec = wait % 1000000;
+	event_del(&c->ev_read);
+	evtimer_add(&c->ev_throttle, &tv);
+	return (1);
+}
+
+/* The debt is paid: read again, also what TLS holds already. */
+static void
+conn_unthrottle(int fd, short event, void *arg)
+{
+	struct conn	*c = arg;
+
+	/* a <proceed/> on its way starts TLS, which reads for itself */
+	if (conn_dead(c) || c->fd < 0 || c->tls_want == -1)
+		return;
+	event_add(&c->ev_read, NULL);
+	conn_read(c->fd, EV_READ, c);
 }
 
 static void

@@ -67,6 +67,7 @@
 #define XGW_DEF_CONNECTIONS	1000
 #define XGW_DEF_PER_PARTNER	20
 #define XGW_DEF_STANZA_SIZE	262144
+#define XGW_DEF_READ_RATE	1048576
 #define XGW_DEF_ESTABLISH	60
 #define XGW_DEF_IDLE		600
 #define XGW_DEF_KEEPALIVE	300
@@ -194,6 +195,7 @@ struct xgw_limits {
 	unsigned int		 connections;
 	unsigned int		 per_partner;
 	unsigned int		 stanza_size;
+	unsigned int		 read_rate;	/* bytes/s a stream; 0 none */
 };
 
 struct xgw_timeouts {

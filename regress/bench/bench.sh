@@ -81,7 +81,7 @@ make_certs gw.test $(echo "$domains" | tr ',' ' ')
 gw_conf_head $GW > xmppgwd.conf
 cat >> xmppgwd.conf <<CONF
 prefork $prefork
-limits { connections 1000  per-partner 100 }
+limits { connections 1000  per-partner 100  read-rate 0 }
 domain "gw.test" {
 	certificate "certs/gw.test.crt"
 	key "certs/gw.test.key"

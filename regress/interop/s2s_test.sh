@@ -640,6 +640,44 @@ establish_timeout_closes_body() {
 }
 establish_timeout_closes_cleanup() { netns_destroy; }
 
+atf_test_case read_rate_limited cleanup
+read_rate_limited_head() {
+	atf_set descr "limits read-rate: a partner sending faster is read at that rate (its TCP window fills), not cut off, and the log says so once"
+	atf_set require.user root
+}
+read_rate_limited_body() {
+	setup_raw "tls required
+	sasl optional
+	dialback yes" "limits { read-rate 4096 }"
+	pad=$(printf 'x%.0s' $(seq 1000))
+	batch=""
+	for i in $(seq 24); do
+		batch="$batch<message from='a@partner.test' to='bob@gw.test' id='m$i'><body>$pad</body></message>"
+	done
+	# about 26 kB at once: 4 kB/s lets the last through after 3 s or so
+	start=$(date +%s)
+	rawpeer_start peer --connect $GW 5269 \
+	    "send $STREAM_HDR" "expect <starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "expect <proceed" \
+	    "starttls --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key" \
+	    "send $STREAM_HDR" "expect EXTERNAL" \
+	    "send <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>" \
+	    "expect <success" "send $STREAM_HDR" "expect <stream:features" \
+	    "send $batch" "absent -t 60 stream:error"
+	n() { grep -c "message from a@partner.test to bob@gw.test answered service-unavailable" xmppgwd.log; }
+	wait_for 30 sh -c "[ \$(grep -c 'message from a@partner.test to bob@gw.test answered' xmppgwd.log) -ge 24 ]" ||
+	    atf_fail "$(n) of 24 messages read"
+	took=$(($(date +%s) - start))
+	[ "$took" -ge 2 ] || atf_fail "24 messages (26 kB) read in $took s at 4096 bytes/s"
+	[ "$(grep -c 'reading at most 4096 bytes/s (limits read-rate)' xmppgwd.log)" = 1 ] ||
+	    atf_fail "log: $(oneline "$(grep read-rate xmppgwd.log)")"
+	grep -q "from partner.test .*closed" xmppgwd.log &&
+	    atf_fail "the stream was closed: $(oneline "$(grep closed xmppgwd.log)")"
+	return 0
+}
+read_rate_limited_cleanup() { netns_destroy; }
+
 atf_test_case idle_timeout_closes cleanup
 idle_timeout_closes_head() {
 	atf_set descr "an authenticated inbound stream idle for the idle timeout gets <connection-timeout/>"
@@ -778,6 +816,7 @@ atf_init_test_cases() {
 	atf_add_test_case matrix_row10_opt_opt_no
 	atf_add_test_case tls_renegotiation_refused
 	atf_add_test_case establish_timeout_closes
+	atf_add_test_case read_rate_limited
 	atf_add_test_case idle_timeout_closes
 	atf_add_test_case keepalive_whitespace_sent
 	atf_add_test_case connection_limit_enforced
