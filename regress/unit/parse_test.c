@@ -40,7 +40,7 @@ static const char *grammar_words[] = {
 	"partner", "description", "additional", "domains", "type",
 	"federated", "public", "verified", "unverified", "required",
 	"optional", "not", "supported", "sasl", "yes", "no", "include",
-	"users", "all",
+	"users", "all", "read-rate",
 };
 
 static int
