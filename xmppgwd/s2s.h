@@ -114,7 +114,7 @@ struct conn {
 	struct event		 ev_timer;
 	struct event		 ev_throttle;	/* limits read-rate */
 	long long		 rl_tokens;	/* bytes it may read now */
-	struct timespec		 rl_last;	/* of the last refill */
+	long long		 rl_last;	/* ns, CLOCK_MONOTONIC */
 	int			 rl_said;	/* logged that it waits */
 	struct xml_stream	*xs;
 	struct xbuf		 out;

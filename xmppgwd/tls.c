@@ -71,6 +71,7 @@ static void	conn_read(int, short, void *);
 static void	conn_writable(int, short, void *);
 static void	conn_timer(int, short, void *);
 static int	conn_throttled(struct conn *);
+static long long conn_now_ns(void);
 static void	conn_unthrottle(int, short, void *);
 static void	conn_handshake(struct conn *);
 static void	conn_connect_next(struct conn *);
@@ -324,8 +325,7 @@ conn_new(enum conn_dir dir, int fd)
 	evtimer_set(&c->ev_timer, conn_timer, c);
 	evtimer_set(&c->ev_throttle, conn_unthrottle, c);
 	c->rl_tokens = proc_conf->limits.read_rate;
-	if (clock_gettime(CLOCK_MONOTONIC, &c->rl_last) == -1)
-		fatal("%s: clock_gettime", __func__);
+	c->rl_last = conn_now_ns();
 	if (fd != -1) {
 		event_set(&c->ev_read, fd, EV_READ | EV_PERSIST, conn_read, c);
 		event_add(&c->ev_read, NULL);
@@ -734,22 +734,22 @@ conn_read(int fd, short event, void *arg)
 static int
 conn_throttled(struct conn *c)
 {
-	struct timespec	 now;
 	struct timeval	 tv;
-	long long	 rate = proc_conf->limits.read_rate, ns, wait;
+	long long	 rate = proc_conf->limits.read_rate, now, add, wait;
 
 	if (rate == 0)
 		return (0);
-	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-		fatal("%s: clock_gettime", __func__);
-	ns = (now.tv_sec - c->rl_last.tv_sec) * 1000000000LL +
-	    (now.tv_nsec - c->rl_last.tv_nsec);
-	if (ns > 1000000000LL)
-		ns = 1000000000LL;	/* the bucket is full by then */
-	c->rl_last = now;
-	c->rl_tokens += rate * ns / 1000000000LL;
-	if (c->rl_tokens > rate)
-		c->rl_tokens = rate;
+	now = conn_now_ns();
+	if (now - c->rl_last >= 1000000000LL ||
+	    (add = rate * (now - c->rl_last) / 1000000000LL) >=
+	    rate - c->rl_tokens) {
+		c->rl_tokens = rate;	/* full */
+		c->rl_last = now;
+	} else {
+		/* the time of a fraction of a byte is not lost */
+		c->rl_tokens += add;
+		c->rl_last += add * 1000000000LL / rate;
+	}
 	if (c->rl_tokens > 0)
 		return (0);
 	if (!c->rl_said) {
@@ -764,6 +764,16 @@ conn_throttled(struct conn *c)
 	event_del(&c->ev_read);
 	evtimer_add(&c->ev_throttle, &tv);
 	return (1);
+}
+
+static long long
+conn_now_ns(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("%s: clock_gettime", __func__);
+	return (ts.tv_sec * 1000000000LL + ts.tv_nsec);
 }
 
 /* The debt is paid: read again, also what TLS holds already. */
