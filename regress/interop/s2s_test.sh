@@ -787,6 +787,137 @@ dialback_key_cannot_inject_xml_body() {
 }
 dialback_key_cannot_inject_xml_cleanup() { netns_destroy; }
 
+atf_test_case dialback_errors_per_pair cleanup
+dialback_errors_per_pair_head() {
+	atf_set descr "XEP-0220 errors, one pair each: item-not-found for a domain not ours, forbidden for a non-partner, policy-violation for dialback no and for tls required before STARTTLS; the stream stays and nothing is authorised"
+	atf_set require.user root
+}
+dialback_errors_per_pair_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes" 'partner "nodb.test" { tls optional sasl optional dialback no }
+partner "tlsreq.test" { tls required sasl optional dialback yes }'
+	e="type='error'><error type='cancel'><"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send <db:result from='partner.test' to='elsewhere.test'>k1</db:result>" \
+	    "expect <db:result from='elsewhere.test' to='partner.test' ${e}item-not-found" \
+	    "send <db:result from='stranger.test' to='gw.test'>k2</db:result>" \
+	    "expect <db:result from='gw.test' to='stranger.test' ${e}forbidden" \
+	    "send <db:result from='nodb.test' to='gw.test'>k3</db:result>" \
+	    "expect <db:result from='gw.test' to='nodb.test' ${e}policy-violation" \
+	    "send <db:result from='tlsreq.test' to='gw.test'>k4</db:result>" \
+	    "expect <db:result from='gw.test' to='tlsreq.test' ${e}policy-violation" \
+	    "send <db:verify from='partner.test' to='elsewhere.test' id='i1'>k5</db:verify>" \
+	    "expect <db:verify from='elsewhere.test' to='partner.test' ${e}item-not-found" \
+	    "send <db:verify from='stranger.test' to='gw.test' id='i2'>k6</db:verify>" \
+	    "expect <db:verify from='gw.test' to='stranger.test' ${e}forbidden" \
+	    "send <message from='a@nodb.test' to='bob@gw.test'><body>x</body></message>" \
+	    "expect <not-authorized" "expect-eof" > raw.out 2>&1 ||
+	    atf_fail "$(oneline "$(cat raw.out)")"
+	gw_log_has "dialback for nodb.test refused: partner nodb.test has dialback no"
+	gw_log_has "dialback for tlsreq.test refused: partner tlsreq.test has tls required"
+	grep -q "_xmpp-server._tcp" dnsmasq.log &&
+	    atf_fail "a refused request went on to a verification"
+	grep -q "a@nodb.test to bob" xmppgwd.log && atf_fail "a stanza reached policy"
+	return 0
+}
+dialback_errors_per_pair_cleanup() { netns_destroy; }
+
+atf_test_case dialback_key_bound_to_id_and_domains cleanup
+dialback_key_bound_to_id_and_domains_head() {
+	atf_set descr "as authoritative server, a key of ours verifies only for the stream id and the domain pair it was made for"
+	atf_set require.user root
+}
+dialback_key_bound_to_id_and_domains_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	# partner.test's server receives our outbound stream (opened to
+	# answer the ping) and keeps the key we offer it
+	rawpeer_start fake --listen $PA 5269 \
+	    "expect <stream:stream" \
+	    "send <?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'><stream:features/>" \
+	    "expect <db:result from='gw.test' to='partner.test'>(?P<key>[0-9a-f]{64})</db:result>" \
+	    "print key=\${key}" \
+	    "send <db:result from='partner.test' to='gw.test' type='valid'/>" \
+	    "expect <iq[^>]*type='result'"
+	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-3'><ping xmlns='urn:xmpp:ping'/></iq>" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	bg_wait fake || atf_fail "no key: $(oneline "$(cat fake.out fake.err)")"
+	key=$(sed -n 's/^key=//p' fake.out)
+	[ -n "$key" ] || atf_fail "no key: $(oneline "$(cat fake.out)")"
+	v="<db:verify from='partner.test'"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send $v to='gw.test' id='fakeid1235'>$key</db:verify>" \
+	    "expect from='gw.test' to='partner.test' id='fakeid1235' type='invalid'" \
+	    "send $v to='gw2.test' id='fakeid1234'>$key</db:verify>" \
+	    "expect from='gw2.test' to='partner.test' id='fakeid1234' type='invalid'" \
+	    "send $v to='gw.test' id='fakeid1234'>x$key</db:verify>" \
+	    "expect from='gw.test' to='partner.test' id='fakeid1234' type='invalid'" \
+	    "send $v to='gw.test' id='fakeid1234'>$key</db:verify>" \
+	    "expect from='gw.test' to='partner.test' id='fakeid1234' type='valid'" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+}
+dialback_key_bound_to_id_and_domains_cleanup() { netns_destroy; }
+
+atf_test_case dialback_verify_answer_must_match cleanup
+dialback_verify_answer_must_match_head() {
+	atf_set descr "as receiving server, an answer from the authoritative server counts only for the id and pair we asked about"
+	atf_set require.user root
+}
+dialback_verify_answer_must_match_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	# partner.test's authoritative server says valid to every question
+	# but the one we asked, which it calls invalid
+	rawpeer_start fake --listen $PA 5269 \
+	    "expect <stream:stream" \
+	    "send <?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'><stream:features/>" \
+	    "expect <db:verify from='gw.test' to='partner.test' id='(?P<id>[^']+)'>0123456789abcdef</db:verify>" \
+	    "send <db:verify from='partner.test' to='gw.test' id='x\${id}' type='valid'/>" \
+	    "send <db:verify from='partner.test' to='gw2.test' id='\${id}' type='valid'/>" \
+	    "send <db:verify from='other.test' to='gw.test' id='\${id}' type='valid'/>" \
+	    "send <db:verify from='partner.test' to='gw.test' id='\${id}' type='invalid'/>" \
+	    "expect -t 20 </stream:stream>"
+	rawpeer -v --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send <db:result from='partner.test' to='gw.test'>0123456789abcdef</db:result>" \
+	    "expect -t 20 <db:result from='gw.test' to='partner.test' type='invalid'" \
+	    "expect <not-authorized" > raw.out 2> raw.err ||
+	    atf_fail "$(oneline "$(cat raw.out raw.err)")"
+	grep -q "type='valid'" raw.err && atf_fail "an answer to another question validated the pair"
+	[ "$(grep -c "answers no request of ours ignored" xmppgwd.log)" -eq 3 ] ||
+	    atf_fail "expected 3 answers ignored: $(oneline "$(tail -n 8 xmppgwd.log)")"
+}
+dialback_verify_answer_must_match_cleanup() { netns_destroy; }
+
+atf_test_case outbound_proceed_injection_discarded cleanup
+outbound_proceed_injection_discarded_head() {
+	atf_set descr "bytes a partner sends after <proceed/> in the same write are discarded: our outbound stream starts afresh under TLS and authenticates by dialback"
+	atf_set require.user root
+}
+outbound_proceed_injection_discarded_body() {
+	setup_raw "tls required
+	sasl optional
+	dialback yes"
+	hdr="<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'>"
+	rawpeer_start fake --listen $PA 5269 \
+	    "expect <stream:stream" \
+	    "send $hdr<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
+	    "expect <starttls" \
+	    "send <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><stream:features/><db:result from='partner.test' to='gw.test' type='valid'/>" \
+	    "starttls --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key" \
+	    "expect ^<\\?xml[^>]*>\\s*<stream:stream[^>]*>" \
+	    "send $hdr<stream:features/>" \
+	    "expect ^\\s*<db:result from='gw.test' to='partner.test'>[0-9a-f]{64}</db:result>" \
+	    "send <db:result from='partner.test' to='gw.test' type='valid'/>" \
+	    "expect <iq[^>]*type='result'"
+	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-4'><ping xmlns='urn:xmpp:ping'/></iq>" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	bg_wait fake || atf_fail "$(oneline "$(cat fake.out fake.err)")"
+}
+outbound_proceed_injection_discarded_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
@@ -822,4 +953,8 @@ atf_init_test_cases() {
 	atf_add_test_case connection_limit_enforced
 	atf_add_test_case multiplexed_pairs_and_certificate_shortcut
 	atf_add_test_case dialback_key_cannot_inject_xml
+	atf_add_test_case dialback_errors_per_pair
+	atf_add_test_case dialback_key_bound_to_id_and_domains
+	atf_add_test_case dialback_verify_answer_must_match
+	atf_add_test_case outbound_proceed_injection_discarded
 }

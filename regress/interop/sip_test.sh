@@ -423,6 +423,24 @@ sip_retransmission_absorbed_body() {
 }
 sip_retransmission_absorbed_cleanup() { netns_destroy; }
 
+atf_test_case embedded_addresses_not_trusted cleanup
+embedded_addresses_not_trusted_head() { atf_set descr "the SIP From is the stanza's own from: XEP-0033 ofrom, a XEP-0297 forwarded message and a XEP-0203 delay speak for nobody"; atf_set require.user root; }
+embedded_addresses_not_trusted_body() {
+	setup uas_200
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body outer --wait-error 3 --payload "<addresses xmlns='http://jabber.org/protocol/address'><address type='ofrom' jid='ceo@gw.test'/><address type='replyto' jid='ceo@gw.test'/></addresses><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='ceo@gw.test' to='bob@gw.test'><body>inner</body><subject>inner</subject></message></forwarded><delay xmlns='urn:xmpp:delay' from='gw.test' stamp='2002-09-10T23:08:25Z'/>" \
+	    > client.out 2> client.err
+	grep -q "^noerror" client.out || atf_fail "$(oneline "$(cat client.out client.err)")"
+	sipp_wait_requests uas 1 10 || atf_fail "SIPp received nothing"
+	sipp_last_request uas > req.txt
+	grep -q "^From: <sip:alice@partner.test;gr=[^>]*>;tag=" req.txt ||
+	    atf_fail "From: $(oneline "$(grep -i '^From' req.txt)")"
+	grep -qi "ceo\|inner\|^Subject" req.txt &&
+	    atf_fail "embedded content reached SIP: $(oneline "$(cat req.txt)")"
+	[ "$(sipp_body < req.txt)" = outer ] || atf_fail "body: $(oneline "$(cat req.txt)")"
+}
+embedded_addresses_not_trusted_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
 	atf_add_test_case bodiless_message_refused
@@ -443,4 +461,5 @@ atf_init_test_cases() {
 	atf_add_test_case outbound_queue_capped
 	atf_add_test_case sip_extensions_and_encodings
 	atf_add_test_case sip_nul_in_body_400
+	atf_add_test_case embedded_addresses_not_trusted
 }

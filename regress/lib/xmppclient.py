@@ -10,7 +10,8 @@ resource, then:
       sends a chat message (N of them, bodies "TEXT 1".."TEXT N" when
       N > 1; with --chatstate STATE instead of --body, a XEP-0085
       notification without a body; --subject TEXT adds a subject, its
-      CR and LF as character references), makes sure the server has taken them (an iq round trip),
+      CR and LF as character references; --payload XML adds XML as it
+      is, after the body), makes sure the server has taken them (an iq round trip),
       and with --wait-error waits for an error reply and prints it as
       "error TYPE CONDITION TEXT" (TEXT, with its whitespace
       collapsed, only when the error has one); exit 0 when it came, prints
@@ -315,6 +316,7 @@ def do_send(args):
         if args.subject is not None:
             payload += "<subject>%s</subject>" % escape(
                 args.subject, {"\r": "&#13;", "\n": "&#10;"})
+        payload += args.payload or ""
         cl.c.send("<message type='chat' id='%s' to=%s>%s%s</message>"
                   % (mid, quoteattr(args.to), payload, thread))
     cl.sync(time.monotonic() + args.login_timeout)
@@ -399,6 +401,8 @@ def main():
             s.add_argument("--thread")
             s.add_argument("--subject",
                            help="CR and LF go as character references")
+            s.add_argument("--payload", metavar="XML",
+                           help="added to the message as it is")
             s.add_argument("--wait-error", type=float, metavar="SECONDS")
         else:
             s.add_argument("--timeout", type=float, default=10)
