@@ -918,6 +918,49 @@ outbound_proceed_injection_discarded_body() {
 }
 outbound_proceed_injection_discarded_cleanup() { netns_destroy; }
 
+# selfsigned NAME: a self-signed certificate for NAME in ss.crt, ss.key
+selfsigned() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -keyout ss.key -out ss.crt -days 2 -subj "/CN=$1" \
+	    -addext "subjectAltName=DNS:$1" 2>/dev/null ||
+	    atf_fail "cannot make a self-signed certificate"
+}
+
+atf_test_case unproven_certificate_gets_no_sasl cleanup
+unproven_certificate_gets_no_sasl_head() {
+	atf_set descr "a self-signed certificate is never offered or used for SASL EXTERNAL: inbound the features lack it, outbound with dialback no we refuse the partner"
+	atf_set require.user root
+}
+unproven_certificate_gets_no_sasl_body() {
+	setup_raw "tls required
+	sasl optional
+	dialback no"
+	selfsigned partner.test
+	# inbound: nothing is left to authenticate the peer with
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "expect <proceed" "starttls --cert $PWD/ss.crt --key $PWD/ss.key" \
+	    "send $STREAM_HDR" "expect <stream:stream[^>]*>" \
+	    "absent <mechanisms" "expect <not-authorized" "expect-eof" \
+	    > raw.out 2>&1 || atf_fail "in: $(oneline "$(cat raw.out)")"
+	gw_log_has "refusing partner.test: dialback no, and the certificate does not authenticate it"
+	# outbound: the partner offers EXTERNAL with that certificate
+	hdr="<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'>"
+	rawpeer_start fake --listen $PA 5269 \
+	    "expect <stream:stream" \
+	    "send $hdr<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
+	    "expect <starttls" "send <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "starttls --cert $PWD/ss.crt --key $PWD/ss.key" \
+	    "expect <stream:stream[^>]*>" \
+	    "send $hdr<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>" \
+	    "expect ^\\s*</stream:stream>" "expect-eof"
+	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-5'><ping xmlns='urn:xmpp:ping'/></iq>" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	bg_wait fake || atf_fail "out: $(oneline "$(cat fake.out fake.err)")"
+	gw_log_has "refusing partner.test: dialback no and certificate"
+}
+unproven_certificate_gets_no_sasl_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
@@ -957,4 +1000,5 @@ atf_init_test_cases() {
 	atf_add_test_case dialback_key_bound_to_id_and_domains
 	atf_add_test_case dialback_verify_answer_must_match
 	atf_add_test_case outbound_proceed_injection_discarded
+	atf_add_test_case unproven_certificate_gets_no_sasl
 }
