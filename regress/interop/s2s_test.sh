@@ -453,7 +453,7 @@ invalid_dialback_key_refused_cleanup() { netns_destroy; }
 
 atf_test_case restart_cannot_switch_hosts cleanup
 restart_cannot_switch_hosts_head() {
-	atf_set descr "the header after STARTTLS must keep to and from (CVE-2018-10847)"
+	atf_set descr "the header after STARTTLS or SASL must keep to and from (CVE-2018-10847)"
 	atf_set require.user root
 }
 restart_cannot_switch_hosts_body() {
@@ -470,6 +470,18 @@ restart_cannot_switch_hosts_body() {
 	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
 	    "expect <proceed" "starttls" "send $hdr3" "expect <invalid-from" \
 	    > raw.out 2>&1 || atf_fail "from: $(oneline "$(cat raw.out)")"
+	# the same after SASL <success/>
+	for h in "$hdr2 <host-unknown" "$hdr3 <invalid-from"; do
+		rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+		    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+		    "expect <proceed" \
+		    "starttls --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key" \
+		    "send $STREAM_HDR" "expect EXTERNAL" \
+		    "send <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>" \
+		    "expect <success" "send ${h% *}" "expect ${h##* }" \
+		    "expect-eof" > raw.out 2>&1 ||
+		    atf_fail "after SASL: $(oneline "$(cat raw.out)")"
+	done
 }
 restart_cannot_switch_hosts_cleanup() { netns_destroy; }
 
