@@ -1443,16 +1443,24 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	memset(&s, 0, sizeof(s));
 	s.kind = STANZA_MESSAGE;
 	(void)strlcpy(s.type, "chat", sizeof(s.type));
-	if (sipmsg_addr_uri(m->from, uri, sizeof(uri)) == -1 ||
-	    map_sip_to_jid(uri, s.from, sizeof(s.from)) == -1 ||
+	if (sipmsg_addr_uri(m->from, uri, sizeof(uri)) == -1) {
+		sip_peer_respond(pe, head, 400, "Malformed From", NULL);
+		sip_answered(400);
+		goto done;
+	}
+	if (map_sip_to_jid(uri, s.from, sizeof(s.from)) == -1 ||
 	    jid_domain(s.from, d, sizeof(d)) == NULL ||
 	    !domain_is_local(proc_conf, d)) {
 		sip_peer_respond(pe, head, 403, "Forbidden", NULL);
 		sip_answered(403);
 		goto done;
 	}
-	if (sipmsg_addr_uri(m->to, uri, sizeof(uri)) == -1 ||
-	    map_sip_to_jid(uri, s.to, sizeof(s.to)) == -1 ||
+	if (sipmsg_addr_uri(m->to, uri, sizeof(uri)) == -1) {
+		sip_peer_respond(pe, head, 400, "Malformed To", NULL);
+		sip_answered(400);
+		goto done;
+	}
+	if (map_sip_to_jid(uri, s.to, sizeof(s.to)) == -1 ||
 	    jid_domain(s.to, d, sizeof(d)) == NULL ||
 	    partner_find(proc_conf, d) == NULL) {
 		sip_peer_respond(pe, head, 404, "Not Found", NULL);

@@ -441,6 +441,56 @@ embedded_addresses_not_trusted_body() {
 }
 embedded_addresses_not_trusted_cleanup() { netns_destroy; }
 
+atf_test_case sip_malformed_requests_answered cleanup
+sip_malformed_requests_answered_head() { atf_set descr "malformed SIP requests (RFC 4475 and PROTOS shapes, OpenSIPS 2023 PoC shapes) each get the right 4xx/5xx, the sip process stays, and a good MESSAGE afterwards is relayed"; atf_set require.user root; }
+sip_malformed_requests_answered_body() {
+	setup uas_200
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 1 --timeout 30
+	long=$(printf '%0600d' 0 | tr 0 a)
+	V="Via: SIP/2.0/TCP $PROXY:5060;branch=z9hG4bKm"
+	F="From: <sip:dave@gw.test>;tag=1"
+	T="To: <sip:carol@partner.test>"
+	R="MESSAGE sip:carol@partner.test SIP/2.0"
+	B="Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"
+	n=0
+	while IFS='|' read -r code req; do
+		[ -n "$code" ] || continue
+		n=$((n + 1))
+		hex=$(printf "%b" "$req" | od -v -An -tx1 | tr -d ' \n')
+		rawpeer --bind $PROXY --connect $GW 5060 "send-hex $hex" \
+		    "expect -t 10 ^SIP/2.0 $code " > raw.out 2>&1 ||
+		    atf_fail "case $n ($code): $(oneline "$(cat raw.out)")"
+	done <<CASES
+505|MESSAGE sip:carol@partner.test SIP/7.0\r\n$V\r\n$F\r\n$T\r\nCall-ID: c1\r\nCSeq: 1 MESSAGE\r\n$B
+501|NEWMETHOD sip:carol@partner.test SIP/2.0\r\n$V\r\n$F\r\n$T\r\nCall-ID: c2\r\nCSeq: 1 NEWMETHOD\r\nContent-Length: 0\r\n\r\n
+400|$R\r\n$V\r\n$F\r\n$T\r\nCSeq: 1 MESSAGE\r\n$B
+400|$R\r\n$V\r\n$F\r\n$T\r\nCall-ID: c4\r\nCSeq: 1 OPTIONS\r\n$B
+400|$R\r\n$V\r\n$F\r\n$T\r\nCall-ID: c5\r\nCSeq: 99999999999999999999 MESSAGE\r\n$B
+400|$R\r\n$F\r\n$T\r\nCall-ID: c6\r\nCSeq: 1 MESSAGE\r\n$B
+400|$R\r\n$V\r\n$F\r\n$T\r\nCall-ID: c7\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: -2\r\n\r\nhi
+413|$R\r\n$V\r\n$F\r\n$T\r\nCall-ID: c8\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 4294967298\r\n\r\nhi
+400|$R\r\n$V\r\n$F\r\n$T\r\nCall-ID: c9\r\nCSeq: 1 MESSAGE\r\nthis line has no colon\r\n$B
+400|$R\r\n$V\r\nFrom: "dave <sip:dave@gw.test>;tag=1\r\n$T\r\nCall-ID: c10\r\nCSeq: 1 MESSAGE\r\n$B
+400|$R\r\n$V\r\nFrom : <sip:dave@gw.test>;tag=1\r\nFROM: <sip:ceo@gw.test>;tag=2\r\n$T\r\nCall-ID: c11\r\nCSeq: 1 MESSAGE\r\n$B
+400|$R\r\n $V\r\n$F\r\n$T\r\nCall-ID: c12\r\nCSeq: 1 MESSAGE\r\n$B
+400|$R\n$V\n$F\n$T\nCall-ID: c13\nCSeq: 1 MESSAGE\nContent-Type: text/plain\nContent-Length: 2\n\nhi
+400|$R\r\nVia: SIP/2.0/TCP $PROXY:5060;branch="z9hG4bKq\r\n$F\r\n$T\r\nCall-ID: c14\r\nCSeq: 1 MESSAGE\r\n$B
+400|MESSAGE <sip:carol@partner.test> SIP/2.0\r\n$V\r\n$F\r\n$T\r\nCall-ID: c15\r\nCSeq: 1 MESSAGE\r\n$B
+414|MESSAGE sip:$long$long$long$long$long@partner.test SIP/2.0\r\n$V\r\n$F\r\n$T\r\nCall-ID: c16\r\nCSeq: 1 MESSAGE\r\n$B
+400|$R\r\n$V\r\n$F\r\n$T\r\nCall-ID: c17\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi
+200|OPTIONS sip:gw.test SIP/2.0\r\n$V\r\n$F\r\nTo: <sip:gw.test>\r\nCall-ID: c18\r\nCSeq: 1 OPTIONS\r\nAuthorization: Digest a a="",real\r\nProxy-Authorization: Digest username="x\r\nContent-Length: 0\r\n\r\n
+CASES
+	rawpeer --bind $PROXY --connect $GW 5060 \
+	    "send-hex $(printf "$R\r\n$V\r\n$F\r\n$T\r\nCall-ID: ok\r\nCSeq: 1 MESSAGE\r\n$B" | od -v -An -tx1 | tr -d ' \n')" \
+	    "expect -t 20 ^SIP/2.0 200 " > raw.out 2>&1 ||
+	    atf_fail "after them: $(oneline "$(cat raw.out)")"
+	bg_wait carol || atf_fail "carol: $(oneline "$(cat carol.out carol.err)")"
+	grep -q "^message dave@gw.test hi" carol.out ||
+	    atf_fail "carol got: $(oneline "$(cat carol.out)")"
+}
+sip_malformed_requests_answered_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
 	atf_add_test_case bodiless_message_refused
@@ -462,4 +512,5 @@ atf_init_test_cases() {
 	atf_add_test_case sip_extensions_and_encodings
 	atf_add_test_case sip_nul_in_body_400
 	atf_add_test_case embedded_addresses_not_trusted
+	atf_add_test_case sip_malformed_requests_answered
 }
