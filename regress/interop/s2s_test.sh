@@ -973,6 +973,46 @@ unproven_certificate_gets_no_sasl_body() {
 }
 unproven_certificate_gets_no_sasl_cleanup() { netns_destroy; }
 
+# tls_rss: the resident memory of the tls processes together, in KiB
+tls_rss() {
+	_sum=0
+	for _p in $(pgrep -P "$(cat xmppgwd.pid)"); do
+		tr '\0' ' ' < /proc/$_p/cmdline | grep -q "^xmppgwd: tls" ||
+		    continue
+		_sum=$((_sum + $(sed -n 's/^VmRSS:[^0-9]*\([0-9]*\) kB/\1/p' /proc/$_p/status)))
+	done
+	echo $_sum
+}
+
+# churn N: N connections dropped before authentication, and every one
+# of them gone from the gateway
+churn() {
+	netns_exec "$PEERS_PYTHON" "$(peers_lib)/churn.py" $GW 5269 "$1" \
+	    > churn.out 2>&1 || atf_fail "churn: $(oneline "$(cat churn.out)")"
+	wait_for 30 sh -c "'$(XGWCTL)' -s '$PWD/ctl.sock' -j show streams | grep -q '\"streams\":\[\]'" ||
+	    atf_fail "streams left: $(oneline "$(ctl show streams)")"
+}
+
+atf_test_case preauth_churn_does_not_grow cleanup
+preauth_churn_does_not_grow_head() {
+	atf_set descr "connections dropped before authentication (half a header, after the features, during a TLS-protected header) leave no memory behind (Prosody CVE-2026-43506)"
+	atf_set require.user root
+	atf_set timeout 600
+}
+preauth_churn_does_not_grow_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	churn 300
+	before=$(tls_rss)
+	churn 6000
+	after=$(tls_rss)
+	# 192 KiB: 32 bytes a connection; what glibc's heap does adds less
+	[ $((after - before)) -lt 192 ] ||
+	    atf_fail "tls processes: $before KiB after 300 connections, $after KiB after 6300"
+}
+preauth_churn_does_not_grow_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
@@ -1013,4 +1053,5 @@ atf_init_test_cases() {
 	atf_add_test_case dialback_verify_answer_must_match
 	atf_add_test_case outbound_proceed_injection_discarded
 	atf_add_test_case unproven_certificate_gets_no_sasl
+	atf_add_test_case preauth_churn_does_not_grow
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""churn.py: open and drop s2s connections before authentication.
+
+  churn.py HOST PORT COUNT
+
+Connection i (0 <= i < COUNT) does, by i mod 3: half a stream header,
+then closes; a whole header, waits for the features, then closes; a
+whole header, STARTTLS, half a TLS-protected header, then closes.  Each
+connection gets 5 s.  Prints "N connections" and exits 0; exits 1 when
+a connection cannot be made at all.
+"""
+
+import socket
+import ssl
+import sys
+
+HDR = (b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+       b"xmlns:stream='http://etherx.jabber.org/streams' "
+       b"xmlns:db='jabber:server:dialback' from='partner.test' "
+       b"to='gw.test' version='1.0'>")
+STARTTLS = b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+
+
+def read_until(s, mark):
+    buf = b""
+    while mark not in buf:
+        d = s.recv(4096)
+        if not d:
+            return False
+        buf += d
+    return True
+
+
+def one(host, port, kind, ctx):
+    s = socket.create_connection((host, port), 5)
+    s.settimeout(5)
+    try:
+        if kind == 0:
+            s.sendall(HDR[:len(HDR) // 2])
+            return
+        s.sendall(HDR)
+        if not read_until(s, b"</stream:features>") or kind == 1:
+            return
+        s.sendall(STARTTLS)
+        if not read_until(s, b"<proceed"):
+            return
+        t = ctx.wrap_socket(s, server_hostname="gw.test")
+        t.sendall(HDR[:len(HDR) // 2])
+        t.close()
+    except (OSError, ssl.SSLError):
+        pass
+    finally:
+        s.close()
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.stderr.write("usage: churn.py HOST PORT COUNT\n")
+        return 2
+    host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    for i in range(count):
+        try:
+            one(host, port, i % 3, ctx)
+        except OSError as e:
+            sys.stderr.write("connection %d: %s\n" % (i, e))
+            return 1
+    print("%d connections" % count)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
