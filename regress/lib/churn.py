@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """churn.py: open and drop s2s connections before authentication.
 
-  churn.py HOST PORT COUNT
+  churn.py HOST PORT COUNT [CERT KEY]
 
-Connection i (0 <= i < COUNT) does, by i mod 3: half a stream header,
-then closes; a whole header, waits for the features, then closes; a
-whole header, STARTTLS, half a TLS-protected header, then closes.  Each
-connection gets 5 s.  Prints "N connections" and exits 0; exits 1 when
+Connection i (0 <= i < COUNT) does, by i mod 3 (mod 4 with CERT): half
+a stream header, then closes; a whole header, waits for the features,
+then closes; a whole header, STARTTLS, half a TLS-protected header,
+then closes; with CERT and KEY, STARTTLS with that client certificate,
+SASL EXTERNAL, the header after <success/>, its features, then closes.
+Each connection gets 5 s.  Prints "N connections" and exits 0; exits 1 when
 a connection cannot be made at all.
 """
 
@@ -19,6 +21,8 @@ HDR = (b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
        b"xmlns:db='jabber:server:dialback' from='partner.test' "
        b"to='gw.test' version='1.0'>")
 STARTTLS = b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+AUTH = (b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+        b"mechanism='EXTERNAL'>=</auth>")
 
 
 def read_until(s, mark):
@@ -45,7 +49,15 @@ def one(host, port, kind, ctx):
         if not read_until(s, b"<proceed"):
             return
         t = ctx.wrap_socket(s, server_hostname="gw.test")
-        t.sendall(HDR[:len(HDR) // 2])
+        if kind == 2:
+            t.sendall(HDR[:len(HDR) // 2])
+        else:
+            t.sendall(HDR)
+            if read_until(t, b"</stream:features>"):
+                t.sendall(AUTH)
+                if read_until(t, b"<success"):
+                    t.sendall(HDR)
+                    read_until(t, b"<stream:features/>")
         t.close()
     except (OSError, ssl.SSLError):
         pass
@@ -54,16 +66,20 @@ def one(host, port, kind, ctx):
 
 
 def main():
-    if len(sys.argv) != 4:
-        sys.stderr.write("usage: churn.py HOST PORT COUNT\n")
+    if len(sys.argv) not in (4, 6):
+        sys.stderr.write("usage: churn.py HOST PORT COUNT [CERT KEY]\n")
         return 2
     host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    kinds = 3
+    if len(sys.argv) == 6:
+        ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+        kinds = 4
     for i in range(count):
         try:
-            one(host, port, i % 3, ctx)
+            one(host, port, i % kinds, ctx)
         except OSError as e:
             sys.stderr.write("connection %d: %s\n" % (i, e))
             return 1
