@@ -123,8 +123,11 @@ ob_done(struct obuf *ob)
 
 /*
  * Well-formed UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF) without C0, DEL or C1 controls: none of these belongs in an
- * address, and a CR or LF would end up in a SIP header line.
+ * U+10FFFF) without C0, DEL or C1 controls and without noncharacters:
+ * none of these belongs in an address, a CR or LF would end up in a SIP
+ * header line, and U+FFFE and U+FFFF are not XML 1.0 characters (an
+ * address holding one could not be written, or would be written as
+ * another address with it left out).
  */
 static int
 text_ok(const char *s, size_t len)
@@ -162,7 +165,8 @@ text_ok(const char *s, size_t len)
 			cp = (cp << 6) | (p[i + k] & 0x3f);
 		}
 		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f ||
+		    (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
 			return (0);
 	}
 	return (1);
@@ -461,8 +465,10 @@ map_sip_to_jid(const char *uri, char *out, size_t outlen)
 		ob_putn(&ob, xep106[esc].hex, 2);
 	}
 	/* the escaped localpart must still fit a JID's */
-	if (ob.len > PART_MAX)
-		return (-1);
+	if (ob.len > PART_MAX) {
+		ob.full = 1;	/* refused: what was written goes */
+		return (ob_done(&ob));
+	}
 	ob_putc(&ob, '@');
 	for (i = 0; i < hostlen; i++)
 		ob_putc(&ob, (char)tolower((unsigned char)host[i]));

@@ -66,8 +66,12 @@ s2j_fail(const char *uri)
 {
 	char	 buf[BUFLEN];
 
+	memset(buf, 'x', sizeof(buf));
 	ATF_CHECK_EQ_MSG(map_sip_to_jid(uri, buf, sizeof(buf)), -1,
 	    "map_sip_to_jid(\"%s\") gave \"%s\"", uri, buf);
+	/* nothing partial is left behind */
+	ATF_CHECK_MSG(buf[0] == '\0', "map_sip_to_jid(\"%.40s...\") left "
+	    "\"%.40s...\"", uri, buf);
 }
 
 /* "<pre>" + n times c + "<post>", in one of two static buffers */
@@ -325,6 +329,14 @@ ATF_TC_BODY(sip_to_jid_refuses, tc)
 	s2j_fail("sip:a%C3@x.org");
 	s2j_fail("sip:a%C0%AF@x.org");
 	s2j_fail("sip:a%C2%85@x.org");
+	/* noncharacters: U+FFFE and U+FFFF are no XML, the others no name */
+	s2j_fail("sip:a%EF%BF%BFdmin@x.org");
+	s2j_fail("sip:a%EF%BF%BEdmin@x.org");
+	s2j_fail("sip:a%EF%B7%90@x.org");
+	s2j_fail("sip:a%F0%9F%BF%BF@x.org");
+	s2j_fail("sip:admin@x.org;gr=%EF%BF%BE");
+	/* escaped by XEP-0106 past the length of a localpart */
+	s2j_fail(rep("sip:", '&', 342, "@x.org"));
 	/* no user, or something else where it should be */
 	s2j_fail("sip:x.org");
 	s2j_fail("sip:@x.org");
