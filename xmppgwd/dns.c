@@ -508,6 +508,12 @@ dns_srv_cb(void *arg, int err, struct ub_result *res)
 			ndot++;
 			continue;
 		}
+		/* nothing can be reached on port 0 */
+		if (srv[n].port == 0) {
+			log_debug("dns: %s: SRV record for %s with port 0 "
+			    "skipped", lk->domain, srv[n].target);
+			continue;
+		}
 		n++;
 	}
 	/* RFC 2782: a lone "." target: decidedly not available */

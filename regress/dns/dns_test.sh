@@ -28,6 +28,9 @@ start_dnsmasq() {
 	    --srv-host=_xmpp-server._tcp.b.test,x1.b.test,5269,10,0 \
 	    --srv-host=_xmpp-server._tcp.b.test,x2.b.test,5269,20,0 \
 	    --srv-host=_xmpp-server._tcp.lit.test,127.0.0.26,5303,10,0 \
+	    --srv-host=_xmpp-server._tcp.zero.test,t1.a.test,0,10,0 \
+	    --srv-host=_xmpp-server._tcp.zero.test,t3.a.test,5302,20,0 \
+	    --srv-host=_xmpp-server._tcp.zero1.test,t1.a.test,0,10,0 \
 	    --host-record=plain.test,127.0.0.23 \
 	    --host-record=proxy.test,127.0.0.24 \
 	    > dnsmasq.out 2>&1 &
@@ -193,6 +196,20 @@ srv_target_address_literal_used_as_is_body() {
 }
 srv_target_address_literal_used_as_is_cleanup() { netns_destroy; }
 
+atf_test_case srv_port_zero_skipped cleanup
+srv_port_zero_skipped_head() {
+	atf_set descr "an SRV record with port 0 is skipped: the others are used, and alone it leaves no usable record"
+	atf_set require.user root
+	atf_set require.progs "dnsmasq ip nsenter ss"
+}
+srv_port_zero_skipped_body() {
+	start_dnsmasq
+	check_lookup 0 "127.0.0.25 5302" zero.test
+	check_lookup 1 "error: no usable SRV record for zero1.test" zero1.test
+	! asked zero1.test || atf_fail "fell back to the address of zero1.test"
+}
+srv_port_zero_skipped_cleanup() { netns_destroy; }
+
 atf_test_case works_chrooted_in_empty_dir cleanup
 works_chrooted_in_empty_dir_head() {
 	atf_set descr "set up and resolve inside an empty chroot, as the dialback process does"
@@ -251,6 +268,7 @@ free_cancels_outstanding_queries_body() {
 free_cancels_outstanding_queries_cleanup() { netns_destroy; }
 
 atf_init_test_cases() {
+	atf_add_test_case srv_port_zero_skipped
 	atf_add_test_case srv_with_two_targets_ordered_by_priority
 	atf_add_test_case srv_dot_target_means_no_service
 	atf_add_test_case no_srv_falls_back_to_a_record_port_5269
