@@ -2,7 +2,8 @@
 # bench.sh: "make bench".  Runs xmppgwd in a network namespace of its own
 # (only lo, only 127.0.0.0/8) between xgwbench playing the partner's XMPP
 # server and the enterprise SIP proxy, and prints what it measured:
-# messages/s each way, latency, and the gateway's CPU time per message.
+# messages/s each way, latency, the gateway's CPU time per message, and
+# each of its processes' resident memory at the start and at the end.
 # Exits non-zero if a message went missing.  Needs root (namespace,
 # xmppgwd's privilege drop) and what "make deps" installs.
 #
@@ -110,6 +111,15 @@ gwcpu() {
 	done | sed 's/.*) //' | awk '{ s += $12 + $13 } END { print s }'
 }
 
+# gwmem PID: each xmppgwd process's resident memory, "ROLE KiB ..."
+gwmem() {
+	for _p in $1 $(ps -o pid= --ppid "$1"); do
+		printf '%s %s\n' \
+		    "$(tr '\0' ' ' < "/proc/$_p/cmdline" | sed 's/^xmppgwd: \([a-z]*\).*/\1/')" \
+		    "$(sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$_p/status")"
+	done | sort | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 } END { print "" }'
+}
+
 # xgwbench first: it is the SIP proxy the gateway connects to at start,
 # and it knows the gateway is up when that connection comes
 nproc=$((prefork + 4))	# parent, tls x prefork, dialback, policy, sip
@@ -124,6 +134,7 @@ wait_for 10 listening $PROXY:5060 ||
 xgwd_start "$PWD/xmppgwd.conf"
 gwpid=$(cat xmppgwd.pid)
 cpu0=$(gwcpu "$gwpid")
+mem0=$(gwmem "$gwpid")
 echo "xmppgwd $gwpid, prefork $prefork; $(nproc) CPUs; $streams inbound" \
     "s2s streams, SIP on 1 TCP connection, body $body bytes," \
     "partners $domains"
@@ -136,6 +147,8 @@ rm -f xgwbench.pid
 cat xgwbench.out
 cpu1=$(gwcpu "$gwpid")
 echo "xmppgwd CPU over the whole session: $(( (cpu1 - cpu0) * 1000 / $(getconf CLK_TCK) )) ms"
+echo "xmppgwd resident memory (KiB) at the start: $mem0"
+echo "xmppgwd resident memory (KiB) at the end:   $(gwmem "$gwpid")"
 if ! kill -0 "$gwpid" 2>/dev/null; then
 	echo "bench: xmppgwd died" >&2
 	status=1
