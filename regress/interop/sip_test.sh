@@ -491,6 +491,38 @@ CASES
 }
 sip_malformed_requests_answered_cleanup() { netns_destroy; }
 
+# sip_rss: the resident memory of the sip process, in KiB
+sip_rss() {
+	for _p in $(pgrep -P "$(cat xmppgwd.pid)"); do
+		tr '\0' ' ' < /proc/$_p/cmdline | grep -q "^xmppgwd: sip" &&
+		    sed -n 's/^VmRSS:[^0-9]*\([0-9]*\) kB/\1/p' /proc/$_p/status
+	done
+}
+
+# sip_churn N: N SIP connections opened and dropped (churn.py --sip)
+sip_churn() {
+	netns_exec "$PEERS_PYTHON" "$(peers_lib)/churn.py" --sip $PROXY \
+	    127.0.0.31 $GW 5060 "$1" > churn.out 2>&1 ||
+	    atf_fail "churn: $(oneline "$(cat churn.out)")"
+}
+
+atf_test_case connection_churn_does_not_grow cleanup
+connection_churn_does_not_grow_head() { atf_set descr "SIP connections dropped after a 403, a 400, a 200 or half a request leave no memory behind in the sip process"; atf_set require.user root; atf_set timeout 300; }
+connection_churn_does_not_grow_body() {
+	setup uas_200
+	sip_churn 3000
+	before=$(sip_rss)
+	sip_churn 6000
+	after=$(sip_rss)
+	[ -n "$before" ] && [ -n "$after" ] || atf_fail "no sip process"
+	# 192 KiB: 32 bytes a connection
+	[ $((after - before)) -lt 192 ] ||
+	    atf_fail "sip process: $before KiB after 3000 connections, $after KiB after 9000"
+	expect_counter refused sip_to_xmpp 0
+	atf_check -o match:"^sip " "$(XGWCTL)" -s "$PWD/ctl.sock" status
+}
+connection_churn_does_not_grow_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
 	atf_add_test_case bodiless_message_refused
@@ -513,4 +545,5 @@ atf_init_test_cases() {
 	atf_add_test_case sip_nul_in_body_400
 	atf_add_test_case embedded_addresses_not_trusted
 	atf_add_test_case sip_malformed_requests_answered
+	atf_add_test_case connection_churn_does_not_grow
 }

@@ -1,15 +1,22 @@
 #!/usr/bin/python3
-"""churn.py: open and drop s2s connections before authentication.
+"""churn.py: open and drop connections, for memory tests.
 
   churn.py HOST PORT COUNT [CERT KEY]
+  churn.py --sip TRUSTED UNTRUSTED HOST PORT COUNT
 
-Connection i (0 <= i < COUNT) does, by i mod 3 (mod 4 with CERT): half
+s2s (the first form): connection i (0 <= i < COUNT) does, by i mod 3 (mod 4 with CERT): half
 a stream header, then closes; a whole header, waits for the features,
 then closes; a whole header, STARTTLS, half a TLS-protected header,
 then closes; with CERT and KEY, STARTTLS with that client certificate,
 SASL EXTERNAL, the header after <success/>, its features, then closes.
-Each connection gets 5 s.  Prints "N connections" and exits 0; exits 1 when
-a connection cannot be made at all.
+
+SIP (--sip): connection i, by i mod 4: from address UNTRUSTED, an
+OPTIONS, waits for the 403; from TRUSTED, half a request; from TRUSTED,
+a request with two From headers, waits for the 400; from TRUSTED, an
+OPTIONS, waits for the 200.  Each then closes.
+
+Each connection gets 5 s.  Prints "N connections" and exits 0; exits 1
+when a connection cannot be made at all.
 """
 
 import socket
@@ -33,6 +40,33 @@ def read_until(s, mark):
             return False
         buf += d
     return True
+
+
+def sip_request(n, extra=""):
+    return ("OPTIONS sip:gw.test SIP/2.0\r\n"
+            "Via: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKc%d\r\n"
+            "From: <sip:x@gw.test>;tag=1\r\n%s"
+            "To: <sip:gw.test>\r\nCall-ID: c%d\r\nCSeq: 1 OPTIONS\r\n"
+            "Content-Length: 0\r\n\r\n" % (n, extra, n)).encode()
+
+
+def one_sip(host, port, i, trusted, untrusted):
+    kind = i % 4
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.bind((untrusted if kind == 0 else trusted, 0))
+        s.connect((host, port))
+        if kind == 1:
+            s.sendall(sip_request(i)[:60])
+            return
+        s.sendall(sip_request(i, "f: <sip:y@gw.test>;tag=2\r\n"
+                              if kind == 2 else ""))
+        read_until(s, b"\r\n\r\n")
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
 
 
 def one(host, port, kind, ctx):
@@ -66,8 +100,21 @@ def one(host, port, kind, ctx):
 
 
 def main():
+    if len(sys.argv) == 7 and sys.argv[1] == "--sip":
+        trusted, untrusted, host = sys.argv[2:5]
+        port, count = int(sys.argv[5]), int(sys.argv[6])
+        for i in range(count):
+            try:
+                one_sip(host, port, i, trusted, untrusted)
+            except OSError as e:
+                sys.stderr.write("connection %d: %s\n" % (i, e))
+                return 1
+        print("%d connections" % count)
+        return 0
     if len(sys.argv) not in (4, 6):
-        sys.stderr.write("usage: churn.py HOST PORT COUNT [CERT KEY]\n")
+        sys.stderr.write("usage: churn.py HOST PORT COUNT [CERT KEY]\n"
+                         "       churn.py --sip TRUSTED UNTRUSTED HOST "
+                         "PORT COUNT\n")
         return 2
     host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
