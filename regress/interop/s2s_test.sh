@@ -591,7 +591,7 @@ matrix_row10_opt_opt_no_cleanup() { netns_destroy; }
 
 atf_test_case tls_renegotiation_refused cleanup
 tls_renegotiation_refused_head() {
-	atf_set descr "openssl s_client -starttls xmpp-server (no 'from') gets TLS 1.2+, and a renegotiation is refused"
+	atf_set descr "openssl s_client -starttls xmpp-server (no 'from') gets TLS 1.2+ without compression, and a renegotiation is refused"
 	atf_set require.user root
 }
 tls_renegotiation_refused_body() {
@@ -602,13 +602,16 @@ tls_renegotiation_refused_body() {
 	mkfifo sclient.in
 	timeout 30 nsenter --net="/run/netns/$(cat netns)" \
 	    openssl s_client -connect $GW:5269 -starttls xmpp-server \
-	    -xmpphost gw.test -tls1_2 < sclient.in > sclient.out 2>&1 &
+	    -xmpphost gw.test -tls1_2 -comp < sclient.in > sclient.out 2>&1 &
 	echo $! > sclient.pid
 	exec 3> sclient.in
 	wait_for 15 grep -q "Verify return code" sclient.out ||
 	    atf_fail "no TLS: $(oneline "$(tail -n 5 sclient.out)")"
 	grep -q "Cipher is ECDHE" sclient.out ||
 	    atf_fail "no TLS: $(oneline "$(tail -n 5 sclient.out)")"
+	# CRIME: compression offered (-comp), none taken
+	grep -q "^Compression: NONE" sclient.out ||
+	    atf_fail "compression: $(oneline "$(grep -i compression sclient.out)")"
 	printf 'R\n' >&3
 	wait_for 15 grep -q "no renegotiation" sclient.out ||
 	    atf_fail "renegotiation not refused: $(oneline "$(tail -n 5 sclient.out)")"
