@@ -214,6 +214,8 @@ static int	sip_peer_input(struct sip_peer *, const char *, size_t);
 static struct tls_srv *sip_server(struct xgw_config *);
 static void	sip_peer_request(struct sip_peer *, struct sipmsg *);
 static void	sip_answered(int);
+static void	sip_refuse(struct sip_peer *, struct sipmsg *, const char *,
+		    int, const char *, const char *, const char *);
 static void	sip_peer_respond(struct sip_peer *, const char *, int,
 		    const char *, const char *);
 static char	*sip_required(struct sipmsg *);
@@ -1356,6 +1358,17 @@ sip_answered(int code)
 		log_warn("%s: imsg", __func__);
 }
 
+/* a MESSAGE from the proxy answered with an error: logged and counted */
+static void
+sip_refuse(struct sip_peer *pe, struct sipmsg *m, const char *head, int code,
+    const char *reason, const char *extra, const char *why)
+{
+	log_info("sip: from %s: MESSAGE %s answered %d: %s", pe->addr,
+	    m->call_id, code, why);
+	sip_peer_respond(pe, head, code, reason, extra);
+	sip_answered(code);
+}
+
 static void
 sip_peer_respond(struct sip_peer *pe, const char *head, int code,
     const char *reason, const char *extra)
@@ -1429,42 +1442,41 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	    sipmsg_media_type(m->content_type, mt, sizeof(mt)) == -1 ||
 	    strcmp(mt, "text/plain") != 0 || !sip_body_ok(m)) {
 		/* RFC 3261 21.4.13: say what is accepted */
-		sip_peer_respond(pe, head, 415, "Unsupported Media Type",
-		    SIP_ACCEPT);
-		sip_answered(415);
+		sip_refuse(pe, m, head, 415, "Unsupported Media Type",
+		    SIP_ACCEPT, "not text/plain in UTF-8");
 		goto done;
 	}
 	/* a NUL would cut the body short; nothing is relayed in part */
 	if (m->bodylen > 0 && memchr(m->body, '\0', m->bodylen) != NULL) {
-		sip_peer_respond(pe, head, 400, "NUL in Body", NULL);
-		sip_answered(400);
+		sip_refuse(pe, m, head, 400, "NUL in Body", NULL,
+		    "a NUL in the body");
 		goto done;
 	}
 	memset(&s, 0, sizeof(s));
 	s.kind = STANZA_MESSAGE;
 	(void)strlcpy(s.type, "chat", sizeof(s.type));
 	if (sipmsg_addr_uri(m->from, uri, sizeof(uri)) == -1) {
-		sip_peer_respond(pe, head, 400, "Malformed From", NULL);
-		sip_answered(400);
+		sip_refuse(pe, m, head, 400, "Malformed From", NULL,
+		    "the From address cannot be read");
 		goto done;
 	}
 	if (map_sip_to_jid(uri, s.from, sizeof(s.from)) == -1 ||
 	    jid_domain(s.from, d, sizeof(d)) == NULL ||
 	    !domain_is_local(proc_conf, d)) {
-		sip_peer_respond(pe, head, 403, "Forbidden", NULL);
-		sip_answered(403);
+		sip_refuse(pe, m, head, 403, "Forbidden", NULL,
+		    "the From address is not of a local domain");
 		goto done;
 	}
 	if (sipmsg_addr_uri(m->to, uri, sizeof(uri)) == -1) {
-		sip_peer_respond(pe, head, 400, "Malformed To", NULL);
-		sip_answered(400);
+		sip_refuse(pe, m, head, 400, "Malformed To", NULL,
+		    "the To address cannot be read");
 		goto done;
 	}
 	if (map_sip_to_jid(uri, s.to, sizeof(s.to)) == -1 ||
 	    jid_domain(s.to, d, sizeof(d)) == NULL ||
 	    partner_find(proc_conf, d) == NULL) {
-		sip_peer_respond(pe, head, 404, "Not Found", NULL);
-		sip_answered(404);
+		sip_refuse(pe, m, head, 404, "Not Found", NULL,
+		    "the To address is not of a partner's domain");
 		goto done;
 	}
 	if ((s.body = strndup(m->body ? m->body : "", m->bodylen)) == NULL)

@@ -488,6 +488,11 @@ CASES
 	bg_wait carol || atf_fail "carol: $(oneline "$(cat carol.out carol.err)")"
 	grep -q "^message dave@gw.test hi" carol.out ||
 	    atf_fail "carol got: $(oneline "$(cat carol.out)")"
+	# the operator is told what each was
+	grep -q "sip: from $PROXY:[0-9]*: MESSAGE c10 answered 400: the From address cannot be read" xmppgwd.log ||
+	    atf_fail "no log line for c10: $(oneline "$(grep 'sip: from' xmppgwd.log)")"
+	grep -q "sip: from $PROXY:[0-9]*: duplicate From header" xmppgwd.log ||
+	    atf_fail "no log line for c11: $(oneline "$(grep 'sip: from' xmppgwd.log)")"
 }
 sip_malformed_requests_answered_cleanup() { netns_destroy; }
 
