@@ -13,13 +13,16 @@ PA=127.0.0.10
 PROXY=127.0.0.30
 SLOW=127.0.0.40		# a partner's server that accepts and says nothing
 
-# setup [UAS-SCENARIO]: everything, with SIPp answering MESSAGEs first
+# setup [UAS-SCENARIO [SIPP-UAS-OPTIONS...]]: everything, with SIPp
+# answering MESSAGEs first
 setup() {
 	ensure_user
 	netns_create
 	make_certs gw.test partner.test
 	partner_up
-	[ -n "${1:-}" ] && sipp_uas_start uas "$1" $PROXY 5060
+	_uas=${1:-}
+	[ $# -gt 0 ] && shift
+	[ -n "$_uas" ] && sipp_uas_start uas "$_uas" $PROXY 5060 "$@"
 	gw_conf_head $GW > xmppgwd.conf
 	cat >> xmppgwd.conf <<CONF
 domain "gw.test" {
@@ -47,7 +50,7 @@ partner "slow.test" {
 }
 CONF
 	xgwd_start "$PWD/xmppgwd.conf"
-	if [ -n "${1:-}" ]; then
+	if [ -n "$_uas" ]; then
 		wait_for 10 grep -q "sip: connected to the proxy" xmppgwd.log ||
 		    atf_fail "no connection to the proxy: $(oneline "$(tail -n 5 xmppgwd.log)")"
 	fi
@@ -528,6 +531,23 @@ connection_churn_does_not_grow_body() {
 }
 connection_churn_does_not_grow_cleanup() { netns_destroy; }
 
+atf_test_case xmpp_to_sip_in_flight_capped cleanup
+xmpp_to_sip_in_flight_capped_head() { atf_set descr "at most 10000 messages wait for the proxy's final response: the next is answered resource-constraint at once, and counted"; atf_set require.user root; atf_set timeout 300; }
+xmpp_to_sip_in_flight_capped_body() {
+	setup uas_noanswer calls=20000
+	xmppclient send --jid alice@partner.test --password pw --server $PA \
+	    --to bob@gw.test --body m --count 10001 --wait-error 25 \
+	    --login-timeout 60 > client.out 2> client.err
+	grep -q "^error wait resource-constraint too many messages in flight" client.out ||
+	    atf_fail "$(oneline "$(cat client.out client.err)")"
+	expect_counter in_flight xmpp_to_sip 10000
+	[ "$(cause xmpp_to_sip resource-constraint)" = 1 ] ||
+	    atf_fail "causes: $(oneline "$(ctl status)")"
+	gw_log="policy: 10000 messages waiting for SIP; message from alice@partner.test/[^ ]* refused"
+	grep -q "$gw_log" xmppgwd.log || atf_fail "no log line: $(oneline "$(tail -n 3 xmppgwd.log)")"
+}
+xmpp_to_sip_in_flight_capped_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
 	atf_add_test_case bodiless_message_refused
@@ -551,4 +571,5 @@ atf_init_test_cases() {
 	atf_add_test_case embedded_addresses_not_trusted
 	atf_add_test_case sip_malformed_requests_answered
 	atf_add_test_case connection_churn_does_not_grow
+	atf_add_test_case xmpp_to_sip_in_flight_capped
 }
