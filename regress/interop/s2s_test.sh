@@ -121,6 +121,26 @@ sasl_external_both_ways_body() {
 }
 sasl_external_both_ways_cleanup() { netns_destroy; }
 
+atf_test_case serverauth_only_certificates_both_ways cleanup
+serverauth_only_certificates_both_ways_head() {
+	atf_set descr "certificates with EKU serverAuth only (Let's Encrypt's since 2026), ours and Prosody's: SASL EXTERNAL in and out"
+	atf_set require.user root
+}
+serverauth_only_certificates_both_ways_body() {
+	make_certs gw.test gw2.test partner.test
+	_peers_cert serveronly gw.test certs ||
+	    atf_fail "cannot make a serverAuth-only certificate"
+	atf_check -o match:"^ +TLS Web Server Authentication$" \
+	    openssl x509 -in certs/gw.test.crt -noout -ext extendedKeyUsage
+	setup "tls required
+	sasl required
+	dialback no" cert=serveronly
+	send_expect_error service-unavailable
+	check_auth in "SASL EXTERNAL"
+	check_auth out "SASL EXTERNAL"
+}
+serverauth_only_certificates_both_ways_cleanup() { netns_destroy; }
+
 atf_test_case dialback_when_certificate_self_signed cleanup
 dialback_when_certificate_self_signed_head() {
 	atf_set descr "Prosody with a self-signed certificate: dialback over TLS in and out, with the reason logged"
@@ -1021,6 +1041,7 @@ connection_churn_does_not_grow_cleanup() { netns_destroy; }
 
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
+	atf_add_test_case serverauth_only_certificates_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
 	atf_add_test_case dialback_when_certificate_wrong_name
 	atf_add_test_case dialback_over_tcp

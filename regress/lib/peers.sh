@@ -46,6 +46,7 @@ _peers_traversable() {
 #   selfsigned  self-signed, right name
 #   wrongname   signed by the test CA for not-DOMAIN
 #   otherca     right name, signed by a CA nobody trusts
+#   serveronly  the test CA's, right name, EKU serverAuth only
 #   none        no certificate at all (no TLS)
 _peers_cert() {
 	_k=$1 _cdom=$2 _cd=$3
@@ -61,9 +62,13 @@ _peers_cert() {
 		    -addext "subjectAltName=DNS:$_cdom" \
 		    -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null
 		;;
-	wrongname|otherca)
+	wrongname|otherca|serveronly)
+		_eku=serverAuth,clientAuth
 		if [ "$_k" = wrongname ]; then
 			_cn="not-$_cdom" _ca=certs/ca
+		elif [ "$_k" = serveronly ]; then
+			# as Let's Encrypt's have been since 2026
+			_cn=$_cdom _ca=certs/ca _eku=serverAuth
 		else
 			_cn=$_cdom _ca=$_cd/other-ca
 			openssl req -x509 -newkey ec \
@@ -78,7 +83,7 @@ _peers_cert() {
 		    -nodes -keyout "$_cd/$_cdom.key" -out "$_cd/$_cdom.csr" \
 		    -subj "/CN=$_cn" 2>/dev/null || return 1
 		printf '%s\n' "subjectAltName=DNS:$_cn" \
-		    "extendedKeyUsage=serverAuth,clientAuth" \
+		    "extendedKeyUsage=$_eku" \
 		    "basicConstraints=critical,CA:FALSE" > "$_cd/$_cdom.ext"
 		openssl x509 -req -in "$_cd/$_cdom.csr" -CA "$_ca.crt" \
 		    -CAkey "$_ca.key" -CAcreateserial -days 30 \
@@ -111,7 +116,8 @@ _peers_lua_list() {
 #   tls=on|off                     load mod_tls (default on, off with cert=none:
 #                                  without a certificate Prosody would still
 #                                  offer STARTTLS, then fail the handshake)
-#   cert=ca|selfsigned|wrongname|otherca|none   (default ca, see _peers_cert)
+#   cert=ca|selfsigned|wrongname|otherca|serveronly|none   (default ca,
+#                                see _peers_cert)
 #   secure_domains=d1,d2 / insecure_domains=d1,d2   per-domain overrides
 #   s2s_port=N / c2s_port=N        listening ports (default 5269 / 5222)
 #   s2s_timeout=SECONDS            connect/auth timeout (Prosody: 90)
