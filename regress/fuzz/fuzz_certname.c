@@ -53,13 +53,7 @@
 #include <openssl/x509v3.h>
 
 #include "auth.h"
-
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #x);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 #define NAMES_MAX	16
 #define NAME_LEN	300

@@ -49,13 +49,7 @@
 #include <openssl/sha.h>
 
 #include "auth.h"
-
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #x);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 #define PART_MAX	1024
 /* what dialback.c reads from a peer */

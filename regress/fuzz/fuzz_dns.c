@@ -55,6 +55,8 @@
 #include <string.h>
 #include <unbound.h>
 
+#include "fuzz.h"
+
 /* the SRV ordering draws its numbers from the input, not arc4random */
 static uint32_t	 fuzz_uniform(uint32_t);
 #define arc4random_uniform	fuzz_uniform
@@ -64,13 +66,6 @@ static uint32_t	 fuzz_uniform(uint32_t);
 #pragma clang diagnostic ignored "-Wunused-parameter"
 #include "dns.c"
 #pragma clang diagnostic pop
-
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #x);	\
-		abort();						\
-	}								\
-} while (0)
 
 #define NLOOKUPS	3
 #define STUBQ_MAX	64

@@ -55,16 +55,10 @@
 #include "map.h"
 #include "sipmsg.h"
 #include "stanza.h"
+#include "fuzz.h"
 
 #define BIG		8192	/* more than any mapped address */
 #define PART_MAX	1023	/* RFC 7622 */
-
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #x);	\
-		abort();						\
-	}								\
-} while (0)
 
 #define CHECKS(x, s) do {						\
 	if (!(x)) {							\

@@ -33,13 +33,7 @@
 #include <string.h>
 
 #include "sipmsg.h"
-
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #x);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -35,19 +35,13 @@
 #include <string.h>
 
 #include "xml.h"
+#include "fuzz.h"
 
 #define HDR	"<stream:stream " \
 		"xmlns:stream='http://etherx.jabber.org/streams' " \
 		"xmlns='jabber:server' xmlns:db='jabber:server:dialback'>"
 #define MAXRESETS	4
 #define ESCAPE_MAX	256
-
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #x);	\
-		abort();						\
-	}								\
-} while (0)
 
 struct fz {
 	struct xml_stream	*xs;
