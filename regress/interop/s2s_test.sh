@@ -102,6 +102,8 @@ gw_log_has() {
 }
 
 STREAM_HDR="<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' version='1.0'>"
+# what partner.test's server answers our outbound stream with
+PARTNER_HDR="<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'>"
 
 atf_test_case sasl_external_both_ways cleanup
 sasl_external_both_ways_head() {
@@ -534,7 +536,7 @@ dialback_namespace_not_prefix_cleanup() { netns_destroy; }
 fake_partner_listen() {
 	rawpeer_start fake --listen $PA 5269 --ready-file "$PWD/fake.ready" \
 	    "expect <stream:stream" \
-	    "send <?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'><stream:features/>" \
+	    "send $PARTNER_HDR<stream:features/>" \
 	    "expect <db:result from='gw.test' to='partner.test'>[0-9a-f]{64}</db:result>" \
 	    "send <db:result from='partner.test' to='gw.test' type='valid'/>" \
 	    "$@"
@@ -871,7 +873,7 @@ dialback_key_bound_to_id_and_domains_body() {
 	# answer the ping) and keeps the key we offer it
 	rawpeer_start fake --listen $PA 5269 \
 	    "expect <stream:stream" \
-	    "send <?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'><stream:features/>" \
+	    "send $PARTNER_HDR<stream:features/>" \
 	    "expect <db:result from='gw.test' to='partner.test'>(?P<key>[0-9a-f]{64})</db:result>" \
 	    "print key=\${key}" \
 	    "send <db:result from='partner.test' to='gw.test' type='valid'/>" \
@@ -908,7 +910,7 @@ dialback_verify_answer_must_match_body() {
 	# but the one we asked, which it calls invalid
 	rawpeer_start fake --listen $PA 5269 \
 	    "expect <stream:stream" \
-	    "send <?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'><stream:features/>" \
+	    "send $PARTNER_HDR<stream:features/>" \
 	    "expect <db:verify from='gw.test' to='partner.test' id='(?P<id>[^']+)'>0123456789abcdef</db:verify>" \
 	    "send <db:verify from='partner.test' to='gw.test' id='x\${id}' type='valid'/>" \
 	    "send <db:verify from='partner.test' to='gw2.test' id='\${id}' type='valid'/>" \
@@ -935,15 +937,14 @@ outbound_proceed_injection_discarded_body() {
 	setup_raw "tls required
 	sasl optional
 	dialback yes"
-	hdr="<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'>"
 	rawpeer_start fake --listen $PA 5269 \
 	    "expect <stream:stream" \
-	    "send $hdr<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
+	    "send $PARTNER_HDR<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
 	    "expect <starttls" \
 	    "send <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><stream:features/><db:result from='partner.test' to='gw.test' type='valid'/>" \
 	    "starttls --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key" \
 	    "expect ^<\\?xml[^>]*>\\s*<stream:stream[^>]*>" \
-	    "send $hdr<stream:features/>" \
+	    "send $PARTNER_HDR<stream:features/>" \
 	    "expect ^\\s*<db:result from='gw.test' to='partner.test'>[0-9a-f]{64}</db:result>" \
 	    "send <db:result from='partner.test' to='gw.test' type='valid'/>" \
 	    "expect <iq[^>]*type='result'"
@@ -980,14 +981,13 @@ unproven_certificate_gets_no_sasl_body() {
 	    > raw.out 2>&1 || atf_fail "in: $(oneline "$(cat raw.out)")"
 	gw_log_has "refusing partner.test: dialback no, and the certificate does not authenticate it"
 	# outbound: the partner offers EXTERNAL with that certificate
-	hdr="<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='partner.test' to='gw.test' id='fakeid1234' version='1.0'>"
 	rawpeer_start fake --listen $PA 5269 \
 	    "expect <stream:stream" \
-	    "send $hdr<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
+	    "send $PARTNER_HDR<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
 	    "expect <starttls" "send <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
 	    "starttls --cert $PWD/ss.crt --key $PWD/ss.key" \
 	    "expect <stream:stream[^>]*>" \
-	    "send $hdr<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>" \
+	    "send $PARTNER_HDR<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>" \
 	    "expect ^\\s*</stream:stream>" "expect-eof"
 	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-5'><ping xmlns='urn:xmpp:ping'/></iq>" \
 	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
