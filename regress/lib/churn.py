@@ -4,11 +4,12 @@
   churn.py HOST PORT COUNT [CERT KEY]
   churn.py --sip TRUSTED UNTRUSTED HOST PORT COUNT
 
-s2s (the first form): connection i (0 <= i < COUNT) does, by i mod 3 (mod 4 with CERT): half
-a stream header, then closes; a whole header, waits for the features,
-then closes; a whole header, STARTTLS, half a TLS-protected header,
-then closes; with CERT and KEY, STARTTLS with that client certificate,
-SASL EXTERNAL, the header after <success/>, its features, then closes.
+s2s (the first form): connection i (0 <= i < COUNT) does, by i mod 3
+(mod 4 with CERT): half a stream header, then closes; a whole header,
+waits for the features, then closes; a whole header, STARTTLS, half a
+TLS-protected header, then closes; with CERT and KEY, STARTTLS with
+that client certificate, SASL EXTERNAL, the header after <success/>,
+its features, then closes.
 
 SIP (--sip): connection i, by i mod 4: from address UNTRUSTED, an
 OPTIONS, waits for the 403; from TRUSTED, half a request; from TRUSTED,
