@@ -59,6 +59,24 @@ netns_destroy() {
 	fi
 }
 
+# churn_rounds RSS CHURN: "CHURN 2000" to warm up, then four rounds of
+# "CHURN 2000", RSS (printing KiB) after each.  Sets churn_growth to the
+# growth of each round and churn_min to the least.  A leak of 32 bytes
+# a connection grows every round by 64 KiB or more; the heap settling
+# shows in one round or two, not in all.
+churn_rounds() {
+	"$2" 2000
+	_prev=$("$1")
+	churn_growth=""
+	for _r in 1 2 3 4; do
+		"$2" 2000
+		_now=$("$1")
+		churn_growth="$churn_growth $((_now - _prev))"
+		_prev=$_now
+	done
+	churn_min=$(printf '%s\n' $churn_growth | sort -n | head -n 1)
+}
+
 # wait_for SECONDS CMD...: poll a readiness condition
 wait_for() {
 	_t=$1; shift
