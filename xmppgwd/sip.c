@@ -1461,8 +1461,12 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 		goto done;
 	}
 	if (map_sip_to_jid(uri, s.from, sizeof(s.from)) == -1 ||
-	    jid_domain(s.from, d, sizeof(d)) == NULL ||
-	    !domain_is_local(proc_conf, d)) {
+	    jid_domain(s.from, d, sizeof(d)) == NULL) {
+		sip_refuse(pe, m, head, 403, "Forbidden", NULL,
+		    "the From address has no XMPP form (RFC 7247)");
+		goto done;
+	}
+	if (!domain_is_local(proc_conf, d)) {
 		sip_refuse(pe, m, head, 403, "Forbidden", NULL,
 		    "the From address is not of a local domain");
 		goto done;
@@ -1473,8 +1477,12 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 		goto done;
 	}
 	if (map_sip_to_jid(uri, s.to, sizeof(s.to)) == -1 ||
-	    jid_domain(s.to, d, sizeof(d)) == NULL ||
-	    partner_find(proc_conf, d) == NULL) {
+	    jid_domain(s.to, d, sizeof(d)) == NULL) {
+		sip_refuse(pe, m, head, 404, "Not Found", NULL,
+		    "the To address has no XMPP form (RFC 7247)");
+		goto done;
+	}
+	if (partner_find(proc_conf, d) == NULL) {
 		sip_refuse(pe, m, head, 404, "Not Found", NULL,
 		    "the To address is not of a partner's domain");
 		goto done;

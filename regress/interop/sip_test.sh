@@ -445,7 +445,7 @@ embedded_addresses_not_trusted_body() {
 embedded_addresses_not_trusted_cleanup() { netns_destroy; }
 
 atf_test_case sip_malformed_requests_answered cleanup
-sip_malformed_requests_answered_head() { atf_set descr "malformed SIP requests (RFC 4475 and PROTOS shapes, OpenSIPS 2023 PoC shapes) each get the right 4xx/5xx, the sip process stays, and a good MESSAGE afterwards is relayed"; atf_set require.user root; }
+sip_malformed_requests_answered_head() { atf_set descr "malformed SIP requests (RFC 4475 and PROTOS shapes, OpenSIPS 2023 PoC shapes, a From with U+FFFF that would lose it in XML) each get the right 4xx/5xx, the sip process stays, and a good MESSAGE afterwards is relayed"; atf_set require.user root; }
 sip_malformed_requests_answered_body() {
 	setup uas_200
 	xmppclient_start carol recv --jid carol@partner.test --password pw \
@@ -482,6 +482,7 @@ sip_malformed_requests_answered_body() {
 400|MESSAGE <sip:carol@partner.test> SIP/2.0\r\n$V\r\n$F\r\n$T\r\nCall-ID: c15\r\nCSeq: 1 MESSAGE\r\n$B
 414|MESSAGE sip:$long$long$long$long$long@partner.test SIP/2.0\r\n$V\r\n$F\r\n$T\r\nCall-ID: c16\r\nCSeq: 1 MESSAGE\r\n$B
 400|$R\r\n$V\r\n$F\r\n$T\r\nCall-ID: c17\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi
+403|$R\r\n$V\r\nFrom: <sip:a%EF%BF%BFdmin@gw.test>;tag=1\r\n$T\r\nCall-ID: c19\r\nCSeq: 1 MESSAGE\r\n$B
 200|OPTIONS sip:gw.test SIP/2.0\r\n$V\r\n$F\r\nTo: <sip:gw.test>\r\nCall-ID: c18\r\nCSeq: 1 OPTIONS\r\nAuthorization: Digest a a="",real\r\nProxy-Authorization: Digest username="x\r\nContent-Length: 0\r\n\r\n
 CASES
 	rawpeer --bind $PROXY --connect $GW 5060 \
@@ -494,6 +495,8 @@ CASES
 	# the operator is told what each was
 	grep -q "sip: from $PROXY:[0-9]*: MESSAGE c10 answered 400: the From address cannot be read" xmppgwd.log ||
 	    atf_fail "no log line for c10: $(oneline "$(grep 'sip: from' xmppgwd.log)")"
+	grep -q "sip: from $PROXY:[0-9]*: MESSAGE c19 answered 403: the From address has no XMPP form" xmppgwd.log ||
+	    atf_fail "no log line for c19: $(oneline "$(grep 'sip: from' xmppgwd.log)")"
 	grep -q "sip: from $PROXY:[0-9]*: duplicate From header" xmppgwd.log ||
 	    atf_fail "no log line for c11: $(oneline "$(grep 'sip: from' xmppgwd.log)")"
 }
