@@ -127,6 +127,7 @@ imsgbuf_clear(struct imsgbuf *ibuf)
 	free(ibuf->rbuf);
 	ibuf->rbuf = NULL;
 	ibuf->rsize = 0;
+	ibuf->rpos = 0;
 	ibuf->rlen = 0;
 }
 
@@ -466,6 +467,11 @@ imsgbuf_rreserve(struct imsgbuf *ibuf, size_t *needp)
 	unsigned char	*p;
 	size_t		 need, nsize, len;
 
+	/* what imsgbuf_get() left moves to the front once, not per message */
+	if (ibuf->rpos > 0) {
+		memmove(ibuf->rbuf, ibuf->rbuf + ibuf->rpos, ibuf->rlen);
+		ibuf->rpos = 0;
+	}
 	need = ibuf->rlen + 1;
 	if (ibuf->rlen >= IMSG_HEADER_SIZE) {
 		memcpy(&hdr, ibuf->rbuf, sizeof(hdr));
@@ -592,7 +598,7 @@ imsgbuf_get(struct imsgbuf *ibuf, struct imsg *imsg)
 
 	if (ibuf->rlen < IMSG_HEADER_SIZE)
 		return (0);
-	memcpy(&hdr, ibuf->rbuf, sizeof(hdr));
+	memcpy(&hdr, ibuf->rbuf + ibuf->rpos, sizeof(hdr));
 	len = hdr.len & ~IMSG_FD_MARK;
 	if (len < IMSG_HEADER_SIZE || len > ibuf->maxsize) {
 		errno = ERANGE;
@@ -616,7 +622,8 @@ imsgbuf_get(struct imsgbuf *ibuf, struct imsg *imsg)
 			free(buf);
 			return (-1);
 		}
-		memcpy(buf->buf, ibuf->rbuf + IMSG_HEADER_SIZE, datalen);
+		memcpy(buf->buf, ibuf->rbuf + ibuf->rpos + IMSG_HEADER_SIZE,
+		    datalen);
 		buf->size = buf->max = buf->wpos = datalen;
 		buf->fd = -1;
 	}
@@ -634,8 +641,7 @@ imsgbuf_get(struct imsgbuf *ibuf, struct imsg *imsg)
 	}
 
 	ibuf->rlen -= len;
-	if (ibuf->rlen > 0)
-		memmove(ibuf->rbuf, ibuf->rbuf + len, ibuf->rlen);
+	ibuf->rpos = ibuf->rlen > 0 ? ibuf->rpos + len : 0;
 	return (1);
 }
 

@@ -71,6 +71,7 @@ struct imsgbuf {
 	/* read side */
 	unsigned char		*rbuf;
 	size_t			 rsize;		/* allocated */
+	size_t			 rpos;		/* where the held bytes start */
 	size_t			 rlen;		/* bytes held */
 	TAILQ_HEAD(, imsg_fd)	 fds;		/* received, not yet claimed */
 };

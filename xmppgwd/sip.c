@@ -680,23 +680,21 @@ sip_input(void)
 {
 	struct sipmsg	 m;
 	char		 err[128];
-	size_t		 used;
+	size_t		 used, off = 0;
 	int		 r, code;
 
-	while (sp.inlen > 0 && sp.state == SIP_UP) {
-		r = sipmsg_parse(&m, sp.in, sp.inlen, &used, &code, err,
-		    sizeof(err));
-		if (r == 0) {
-			/* keepalive CRLFs (RFC 5626) are consumed, too */
-			memmove(sp.in, sp.in + used, sp.inlen - used);
-			sp.inlen -= used;
-			return;
-		}
+	while (off < sp.inlen && sp.state == SIP_UP) {
+		r = sipmsg_parse(&m, sp.in + off, sp.inlen - off, &used, &code,
+		    err, sizeof(err));
 		if (r == -1) {
 			/* framing is lost: nothing after this can be trusted */
 			sip_down(err);
 			return;
 		}
+		/* keepalive CRLFs (RFC 5626) are consumed, too */
+		off += used;
+		if (r == 0)
+			break;
 		if (m.request) {
 			sip_reply(&m, 501, "Not Implemented");
 			if (strcmp(m.method, "MESSAGE") == 0)
@@ -704,8 +702,11 @@ sip_input(void)
 		} else
 			sip_response(&m);
 		sipmsg_free(&m);
-		memmove(sp.in, sp.in + used, sp.inlen - used);
-		sp.inlen -= used;
+	}
+	/* once per read, not per message; a closed connection kept nothing */
+	if (sp.state == SIP_UP && off > 0) {
+		memmove(sp.in, sp.in + off, sp.inlen - off);
+		sp.inlen -= off;
 	}
 }
 
@@ -1277,7 +1278,7 @@ sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
 {
 	struct sipmsg	 m;
 	char		 buf[256], err[128], *p;
-	size_t		 used;
+	size_t		 used, off;
 	int		 r, code;
 
 	if (pe->inlen + len > 2 * SIP_MAX_MESSAGE) {
@@ -1290,18 +1291,18 @@ sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
 	pe->in = p;
 	pe->inlen += len;
 	/* a peer that does not read its answers is not heard any more */
-	while (pe->inlen > 0 && !pe->dead) {
-		r = sipmsg_parse(&m, pe->in, pe->inlen, &used, &code, err,
-		    sizeof(err));
+	for (off = 0; off < pe->inlen && !pe->dead; ) {
+		r = sipmsg_parse(&m, pe->in + off, pe->inlen - off, &used,
+		    &code, err, sizeof(err));
 		if (r == 0) {
-			memmove(pe->in, pe->in + used, pe->inlen - used);
-			pe->inlen -= used;
-			return (0);
+			off += used;
+			break;
 		}
 		if (r == -1) {
 			/* no framing left to answer in: say it and close */
 			log_info("sip: from %s: %s", pe->addr, err);
-			if (pe->inlen > 8 && memcmp(pe->in, "MESSAGE ", 8) == 0)
+			if (pe->inlen - off > 8 &&
+			    memcmp(pe->in + off, "MESSAGE ", 8) == 0)
 				sip_answered(code);
 			/* best effort: the connection ends either way */
 			snprintf(buf, sizeof(buf), "SIP/2.0 %d %s\r\n"
@@ -1317,9 +1318,11 @@ sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
 		if (m.request)
 			sip_peer_request(pe, &m);
 		sipmsg_free(&m);
-		memmove(pe->in, pe->in + used, pe->inlen - used);
-		pe->inlen -= used;
+		off += used;
 	}
+	/* once per read, not per request */
+	memmove(pe->in, pe->in + off, pe->inlen - off);
+	pe->inlen -= off;
 	return (0);
 }
 
