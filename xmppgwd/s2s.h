@@ -37,6 +37,7 @@ struct stanza;
 #define S2S_ID_LEN		32	/* hex stream id we make */
 #define S2S_ID_MAX		128	/* longest peer stream id accepted */
 #define S2S_PREAUTH_BYTES	16384	/* read before authentication */
+#define S2S_PREAUTH_STANZA	4096	/* largest stanza before then */
 #define S2S_QUEUE_MAX		1000	/* stanzas waiting for a stream */
 #define S2S_OUT_MAX		(4 * 1024 * 1024) /* unsent output */
 #define S2S_MAX_DEPTH		32
@@ -183,7 +184,7 @@ void		 s2s_to_policy(struct conn *, const struct xml_elem *);
 void		 s2s_report(uint32_t, const char *);
 
 /* stream.c */
-struct xml_stream *stream_xml_new(struct conn *, const struct xml_limits *);
+struct xml_stream *stream_xml_new(struct conn *);
 const char	*stream_state_name(struct conn *);
 void		 stream_accepted(struct conn *);
 void		 stream_connected(struct conn *);

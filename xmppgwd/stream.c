@@ -63,15 +63,48 @@ static void	stream_new_id(struct conn *);
 static int	stream_token_ok(const char *, size_t, size_t);
 static void	stream_restart(struct conn *);
 static void	stream_write_header(struct conn *);
+static void	stream_limits(struct conn *, struct xml_limits *);
+static void	stream_authenticated(struct conn *, enum auth_method);
 
 static const struct xml_stream_cb stream_cb = {
 	stream_open, stream_element, stream_end
 };
 
 struct xml_stream *
-stream_xml_new(struct conn *c, const struct xml_limits *lim)
+stream_xml_new(struct conn *c)
 {
-	return (xml_stream_new(&stream_cb, c, lim));
+	struct xml_limits	 lim;
+
+	stream_limits(c, &lim);
+	return (xml_stream_new(&stream_cb, c, &lim));
+}
+
+/*
+ * Until a stream is authenticated its stanzas are small (STARTTLS,
+ * SASL, dialback), and so is what it may make us hold: a stanza tree
+ * can take XML_TREE_FACTOR times the stanza limit, which for the
+ * configured limit is megabytes per unauthenticated connection.
+ */
+static void
+stream_limits(struct conn *c, struct xml_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->stanza_size = proc_conf->limits.stanza_size;
+	if (c->auth == AUTH_NONE && lim->stanza_size > S2S_PREAUTH_STANZA)
+		lim->stanza_size = S2S_PREAUTH_STANZA;
+	lim->depth = S2S_MAX_DEPTH;
+	lim->attrs = S2S_MAX_ATTRS;
+}
+
+/* c is authenticated: the configured limits apply from now on */
+static void
+stream_authenticated(struct conn *c, enum auth_method m)
+{
+	struct xml_limits	 lim;
+
+	c->auth = m;
+	stream_limits(c, &lim);
+	xml_stream_set_limits(c->xs, &lim);
 }
 
 const char *
@@ -397,6 +430,12 @@ stream_in_header(struct conn *c, struct xml_elem *hdr)
 		    "not a domain of this gateway");
 		return;
 	}
+	c->legacy = ver == NULL;
+	if (!c->legacy && strcmp(ver, "1.0") != 0 &&
+	    strncmp(ver, "1.", 2) != 0) {
+		conn_stream_error(c, "unsupported-version", NULL);
+		return;
+	}
 	if (from == NULL || lfrom[0] == '\0') {
 		/*
 		 * RFC 6120 only says SHOULD; without it (old servers, and
@@ -419,12 +458,6 @@ stream_in_header(struct conn *c, struct xml_elem *hdr)
 		return;
 	}
 	c->partner = p;
-	c->legacy = ver == NULL;
-	if (!c->legacy && strcmp(ver, "1.0") != 0 &&
-	    strncmp(ver, "1.", 2) != 0) {
-		conn_stream_error(c, "unsupported-version", NULL);
-		return;
-	}
 	if (!c->restarted) {
 		limit = p->connections ? p->connections :
 		    proc_conf->limits.per_partner;
@@ -581,7 +614,7 @@ stream_in_auth(struct conn *c, struct xml_elem *e)
 		return;
 	}
 	conn_write(c, "<success xmlns='" NS_SASL "'/>");
-	c->auth = AUTH_SASL;
+	stream_authenticated(c, AUTH_SASL);
 	c->state = CS_HEADER;
 	log_info("conn %u from %s: %s authenticated by SASL EXTERNAL (%s)",
 	    c->id, c->addr, c->remote, c->tls_version);
@@ -687,7 +720,7 @@ stream_in_db_result(struct conn *c, struct xml_elem *e)
 	if (stream_cert_proves(c, from, why, sizeof(why))) {
 		pair->state = DB_VALID;
 		if (c->auth == AUTH_NONE)
-			c->auth = AUTH_DIALBACK_TLS;
+			stream_authenticated(c, AUTH_DIALBACK_TLS);
 		conn_write(c, "<db:result from='%s' to='%s' type='valid'/>",
 		    to, from);
 		log_info("conn %u from %s: %s authenticated by its "
@@ -874,7 +907,7 @@ stream_out_element(struct conn *c, struct xml_elem *e)
 		stream_fail(c, "remote-server-not-found",
 		    "%s refused STARTTLS", c->remote);
 	else if (c->state == CS_SASL && xml_is(e, NS_SASL, "success")) {
-		c->auth = AUTH_SASL;
+		stream_authenticated(c, AUTH_SASL);
 		c->state = CS_HEADER;
 		log_info("conn %u to %s (%s): authenticated by SASL EXTERNAL "
 		    "(%s)", c->id, c->remote, c->addr, c->tls_version);
@@ -903,8 +936,8 @@ stream_out_element(struct conn *c, struct xml_elem *e)
 			return;
 		}
 		if (strcmp(type, "valid") == 0) {
-			c->auth = c->tls_done ? AUTH_DIALBACK_TLS :
-			    AUTH_DIALBACK_TCP;
+			stream_authenticated(c, c->tls_done ?
+			    AUTH_DIALBACK_TLS : AUTH_DIALBACK_TCP);
 			log_info("conn %u to %s (%s): authenticated by %s", c->id,
 			    c->remote, c->addr, stream_auth_name(c->auth));
 			stream_out_ready(c);
@@ -1084,8 +1117,8 @@ stream_verify_answer(struct conn *c, struct xml_elem *e)
 	if (valid) {
 		p->state = DB_VALID;
 		if (in->auth == AUTH_NONE)
-			in->auth = in->tls_done ? AUTH_DIALBACK_TLS :
-			    AUTH_DIALBACK_TCP;
+			stream_authenticated(in, in->tls_done ?
+			    AUTH_DIALBACK_TLS : AUTH_DIALBACK_TCP);
 		conn_write(in, "<db:result from='%s' to='%s' type='valid'/>",
 		    v->local, v->remote);
 		log_info("conn %u from %s: %s authenticated by dialback "

@@ -301,7 +301,6 @@ s2s_accept(int fd, short event, void *arg)
 static struct conn *
 conn_new(enum conn_dir dir, int fd)
 {
-	struct xml_limits	 lim;
 	struct conn		*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -316,11 +315,7 @@ conn_new(enum conn_dir dir, int fd)
 	TAILQ_INIT(&c->verifies);
 	TAILQ_INIT(&c->queue);
 	xbuf_init(&c->out);
-	memset(&lim, 0, sizeof(lim));
-	lim.stanza_size = proc_conf->limits.stanza_size;
-	lim.depth = S2S_MAX_DEPTH;
-	lim.attrs = S2S_MAX_ATTRS;
-	if ((c->xs = stream_xml_new(c, &lim)) == NULL)
+	if ((c->xs = stream_xml_new(c)) == NULL)
 		fatal("%s: xml_stream_new", __func__);
 	evtimer_set(&c->ev_timer, conn_timer, c);
 	evtimer_set(&c->ev_throttle, conn_unthrottle, c);

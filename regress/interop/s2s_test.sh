@@ -274,7 +274,8 @@ starttls_injection_discarded_body() {
 	    "expect <stream:features>" \
 	    "absent -t 2 db:result" > raw.out 2>&1 ||
 	    atf_fail "raw peer: $(oneline "$(cat raw.out)")"
-	grep -q "dialback" dnsmasq.log && atf_fail "the injected dialback request was processed"
+	grep -q "_xmpp-server._tcp.partner.test" dnsmasq.log &&
+	    atf_fail "the injected dialback request was processed"
 	grep -q "injected" xmppgwd.log && atf_fail "the injected bytes reached the stream"
 	return 0
 }
@@ -319,20 +320,57 @@ preauth_byte_budget_cleanup() { netns_destroy; }
 
 atf_test_case oversized_stanza_refused cleanup
 oversized_stanza_refused_head() {
-	atf_set descr "a stanza over stanza-size ends the stream with <policy-violation/> while it is still arriving"
+	atf_set descr "on an authenticated stream a stanza over stanza-size ends the stream with <policy-violation/> while it is still arriving, and one under it does not"
 	atf_set require.user root
 }
 oversized_stanza_refused_body() {
 	setup_raw "tls optional
 	sasl optional
 	dialback yes" "limits { stanza-size 10000 }"
+	msg="<message from='a@partner.test' to='b@gw.test'><body>"
 	big=$(printf '%12000s' '' | tr ' ' x)
-	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
-	    "send <message from='a@partner.test' to='b@gw.test'><body>$big" \
+	fits=$(printf '%9000s' '' | tr ' ' x)
+	sasl_peer "send $msg$fits</body></message>" "send $msg$big" \
 	    "expect <policy-violation.*larger than 10000" \
 	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
 }
 oversized_stanza_refused_cleanup() { netns_destroy; }
+
+atf_test_case preauth_memory_bounded cleanup
+preauth_memory_bounded_head() {
+	atf_set descr "before authentication a stanza may be at most 4096 bytes, so 200 unauthenticated streams filled with empty elements cost at most 96 KiB each at the peak (a 16 KiB stanza tree took 657 KiB)"
+	atf_set require.user root
+}
+preauth_memory_bounded_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes" "limits { per-partner 1000 }"
+	big=$(printf '%5000s' '' | tr ' ' x)
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send <message from='a@partner.test' to='b@gw.test'><body>$big" \
+	    "expect <policy-violation.*larger than 4096" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	preauth 20
+	for _p in $(tls_pids); do
+		echo 5 > /proc/$_p/clear_refs ||
+		    atf_fail "cannot reset the peak RSS of $_p"
+	done
+	rss=$(tls_mem VmRSS)
+	preauth 200
+	peak=$(tls_mem VmHWM)
+	echo "tls processes: $rss KiB before, $peak KiB at the peak"
+	[ $(((peak - rss) / 200)) -le 96 ] || atf_fail "200 unauthenticated \
+streams took $((peak - rss)) KiB at the peak"
+}
+preauth_memory_bounded_cleanup() { netns_destroy; }
+
+# preauth N: N unauthenticated streams at once, each filled with empty
+# elements up to its 16 KiB, then pushed over it
+preauth() {
+	netns_exec "$PEERS_PYTHON" "$(peers_lib)/churn.py" --preauth $GW 5269 \
+	    "$1" 15000 > preauth.out 2>&1 ||
+	    atf_fail "preauth: $(oneline "$(cat preauth.out)")"
+}
 
 # sasl_peer SCRIPT-STEPS...: a raw partner.test that authenticates by
 # SASL EXTERNAL with its CA-signed certificate, then runs the steps
@@ -409,8 +447,36 @@ invalid_from_refused_body() {
 	sasl_peer "send <message from='a@partner.test' to='bob@elsewhere.test'><body>x</body></message>" \
 	    "expect <host-unknown" > raw.out 2>&1 ||
 	    atf_fail "foreign to: $(oneline "$(cat raw.out)")"
+	sasl_peer "send <message from='a@partner.test'><body>x</body></message>" \
+	    "expect <improper-addressing" > raw.out 2>&1 ||
+	    atf_fail "no to: $(oneline "$(cat raw.out)")"
 }
 invalid_from_refused_cleanup() { netns_destroy; }
+
+atf_test_case stream_header_errors cleanup
+stream_header_errors_head() {
+	atf_set descr "a stream header of another major version, without 'to', with a wrong stream namespace or in the client namespace, and a stream that is not well-formed, each end with their RFC 6120 stream error"
+	atf_set require.user root
+}
+stream_header_errors_body() {
+	setup_raw "tls optional
+	sasl optional
+	dialback yes"
+	ns="xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback'"
+	x="<?xml version='1.0'?><stream:stream"
+	for c in \
+	    "unsupported-version|$x xmlns='jabber:server' $ns from='partner.test' to='gw.test' version='2.0'>" \
+	    "unsupported-version|$x xmlns='jabber:server' $ns to='gw.test' version='2.0'>" \
+	    "host-unknown|$x xmlns='jabber:server' $ns from='partner.test' version='1.0'>" \
+	    "invalid-namespace|$x xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/wrong' from='partner.test' to='gw.test' version='1.0'>" \
+	    "invalid-namespace|$x xmlns='jabber:client' $ns from='partner.test' to='gw.test' version='1.0'><message to='b@gw.test'/>" \
+	    "not-well-formed|$STREAM_HDR<a></b>"; do
+		rawpeer --connect $GW 5269 "send ${c#*|}" "expect <${c%%|*}" \
+		    "expect-eof" > raw.out 2>&1 ||
+		    atf_fail "${c%%|*}: $(oneline "$(cat raw.out)")"
+	done
+}
+stream_header_errors_cleanup() { netns_destroy; }
 
 atf_test_case stanza_before_auth_refused cleanup
 stanza_before_auth_refused_head() {
@@ -996,16 +1062,63 @@ unproven_certificate_gets_no_sasl_body() {
 }
 unproven_certificate_gets_no_sasl_cleanup() { netns_destroy; }
 
-# tls_rss: the resident memory of the tls processes together, in KiB
-tls_rss() {
-	_sum=0
+atf_test_case sasl_only_for_proven_certificates cleanup
+sasl_only_for_proven_certificates_head() {
+	atf_set descr "with dialback allowed, a self-signed certificate is offered dialback and not EXTERNAL; a partner that refuses our EXTERNAL is authenticated to by dialback instead"
+	atf_set require.user root
+}
+sasl_only_for_proven_certificates_body() {
+	setup_raw "tls required
+	sasl optional
+	dialback yes"
+	selfsigned partner.test
+	nomech="(?:(?!mechanisms).)*"
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+	    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "expect <proceed" "starttls --cert $PWD/ss.crt --key $PWD/ss.key" \
+	    "send $STREAM_HDR" \
+	    "expect <stream:features>$nomech<dialback$nomech</stream:features>" \
+	    > raw.out 2>&1 || atf_fail "in: $(oneline "$(cat raw.out)")"
+	# outbound: EXTERNAL is tried with our good certificate, refused,
+	# and dialback follows on the same stream
+	rawpeer_start fake --listen $PA 5269 --ready-file "$PWD/fake.ready" \
+	    "expect <stream:stream" \
+	    "send $PARTNER_HDR<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
+	    "expect <starttls" "send <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "starttls --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key" \
+	    "expect <stream:stream[^>]*>" \
+	    "send $PARTNER_HDR<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>" \
+	    "expect <auth [^>]*mechanism='EXTERNAL'" \
+	    "send <failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>" \
+	    "expect <db:result from='gw.test' to='partner.test'>[0-9a-f]{64}</db:result>" \
+	    "send <db:result from='partner.test' to='gw.test' type='valid'/>" \
+	    "expect <iq[^>]*type='result'" "expect id='ping-8'"
+	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-8'><ping xmlns='urn:xmpp:ping'/></iq>" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	bg_wait fake || atf_fail "out: $(oneline "$(cat fake.out fake.err)")"
+	gw_log_has "SASL EXTERNAL refused by the peer"
+}
+sasl_only_for_proven_certificates_cleanup() { netns_destroy; }
+
+# tls_pids: the tls processes of the xmppgwd this test started
+tls_pids() {
 	for _p in $(pgrep -P "$(cat xmppgwd.pid)"); do
-		tr '\0' ' ' < /proc/$_p/cmdline | grep -q "^xmppgwd: tls" ||
-		    continue
-		_sum=$((_sum + $(sed -n 's/^VmRSS:[^0-9]*\([0-9]*\) kB/\1/p' /proc/$_p/status)))
+		tr '\0' ' ' < /proc/$_p/cmdline | grep -q "^xmppgwd: tls" &&
+		    echo $_p
+	done
+}
+
+# tls_mem FIELD: the sum of FIELD (VmRSS, VmHWM) of the tls processes, KiB
+tls_mem() {
+	_sum=0
+	for _p in $(tls_pids); do
+		_sum=$((_sum + $(sed -n "s/^$1:[^0-9]*\([0-9]*\) kB/\1/p" /proc/$_p/status)))
 	done
 	echo $_sum
 }
+
+# tls_rss: their resident memory together
+tls_rss() { tls_mem VmRSS; }
 
 # churn N: N connections dropped before or right after authentication,
 # and every one of them gone from the gateway
@@ -1048,8 +1161,10 @@ atf_init_test_cases() {
 	atf_add_test_case restricted_xml_refused
 	atf_add_test_case preauth_byte_budget
 	atf_add_test_case oversized_stanza_refused
+	atf_add_test_case preauth_memory_bounded
 	atf_add_test_case sasl_abuse_refused
 	atf_add_test_case invalid_from_refused
+	atf_add_test_case stream_header_errors
 	atf_add_test_case stanza_before_auth_refused
 	atf_add_test_case unsolicited_dialback_results_refused
 	atf_add_test_case invalid_dialback_key_refused
@@ -1075,5 +1190,6 @@ atf_init_test_cases() {
 	atf_add_test_case dialback_verify_answer_must_match
 	atf_add_test_case outbound_proceed_injection_discarded
 	atf_add_test_case unproven_certificate_gets_no_sasl
+	atf_add_test_case sasl_only_for_proven_certificates
 	atf_add_test_case connection_churn_does_not_grow
 }

@@ -3,6 +3,7 @@
 
   churn.py HOST PORT COUNT [CERT KEY]
   churn.py --sip TRUSTED UNTRUSTED HOST PORT COUNT
+  churn.py --preauth HOST PORT COUNT BYTES
 
 s2s (the first form): connection i (0 <= i < COUNT) does, by i mod 3
 (mod 4 with CERT): half a stream header, then closes; a whole header,
@@ -18,6 +19,14 @@ OPTIONS, waits for the 200.  Each then closes.
 
 Each connection gets 5 s.  Prints "N connections" and exits 0; exits 1
 when a connection cannot be made at all.
+
+--preauth: COUNT connections at once, none authenticated.  Each sends a
+stream header and waits for the features; then each sends an unclosed
+<message> holding BYTES bytes of empty elements (what makes the largest
+tree per byte); then each sends 2 KiB of text, which takes a stream still
+open over the 16 KiB allowed before authentication.  Every stream must
+end with <policy-violation/>: prints "N policy-violation" and exits 0,
+or says which did not (within 10 s) and exits 1.
 """
 
 import socket
@@ -100,7 +109,44 @@ def one(host, port, kind, ctx):
         s.close()
 
 
+def preauth(host, port, count, nbytes):
+    socks = []
+    for i in range(count):
+        s = socket.create_connection((host, port), 5)
+        s.settimeout(10)
+        s.sendall(HDR)
+        if not read_until(s, b"</stream:features>"):
+            sys.stderr.write("connection %d: no features\n" % i)
+            return 1
+        socks.append(s)
+    # all trees are built before any stream is pushed over its budget
+    stanza = (b"<message from='a@partner.test' to='b@gw.test'>" +
+              b"<a/>" * (nbytes // 4))
+    for phase in (stanza, b" " * 2048):
+        for s in socks:
+            try:
+                s.sendall(phase)
+            except OSError:
+                pass    # the gateway has ended it already
+    ended = 0
+    for i, s in enumerate(socks):
+        try:
+            if read_until(s, b"<policy-violation"):
+                ended += 1
+            else:
+                sys.stderr.write("connection %d: closed without "
+                                 "<policy-violation/>\n" % i)
+        except OSError as e:
+            sys.stderr.write("connection %d: %s\n" % (i, e))
+        s.close()
+    print("%d policy-violation" % ended)
+    return 0 if ended == count else 1
+
+
 def main():
+    if len(sys.argv) == 6 and sys.argv[1] == "--preauth":
+        return preauth(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                       int(sys.argv[5]))
     if len(sys.argv) == 7 and sys.argv[1] == "--sip":
         trusted, untrusted, host = sys.argv[2:5]
         port, count = int(sys.argv[5]), int(sys.argv[6])
@@ -115,7 +161,8 @@ def main():
     if len(sys.argv) not in (4, 6):
         sys.stderr.write("usage: churn.py HOST PORT COUNT [CERT KEY]\n"
                          "       churn.py --sip TRUSTED UNTRUSTED HOST "
-                         "PORT COUNT\n")
+                         "PORT COUNT\n"
+                         "       churn.py --preauth HOST PORT COUNT BYTES\n")
         return 2
     host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
