@@ -659,3 +659,26 @@ map_thread_to_callid(const char *thread, char *out, size_t outlen)
 	    (unsigned long long)h2);
 	return (0);
 }
+
+int
+map_lang_ok(const char *lang)
+{
+	const char	*p;
+	size_t		 n = 0;
+	int		 first = 1;
+
+	for (p = lang; ; p++) {
+		if (*p == '-' || *p == '\0') {
+			if (n == 0)
+				return (0);
+			if (*p == '\0')
+				return (1);
+			n = 0;
+			first = 0;
+			continue;
+		}
+		if (!(isalpha((unsigned char)*p) ||
+		    (!first && isdigit((unsigned char)*p))) || ++n > 8)
+			return (0);
+	}
+}

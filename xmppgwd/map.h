@@ -52,5 +52,11 @@ int		 map_xmpp_error_to_sip(const char *);
 int		 map_thread_to_callid(const char *, char *, size_t);
 /* the reason phrase for a SIP status code ("Not Found") */
 const char	*map_sip_reason(int);
+/*
+ * Is this one language tag, as xml:lang and Content-Language both
+ * carry it (RFC 5646 shape: subtags of 1 to 8 letters or digits joined
+ * by "-", the first of letters)?  What is not is not carried.
+ */
+int		 map_lang_ok(const char *);
 
 #endif /* MAP_H */

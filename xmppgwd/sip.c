@@ -899,7 +899,7 @@ sip_send(struct imsg *imsg)
 		sip_cseq = 1;
 	if (s.subject != NULL)
 		sip_header(&b, "Subject", s.subject);
-	if (s.lang[0] != '\0')
+	if (s.lang[0] != '\0' && map_lang_ok(s.lang))
 		sip_header(&b, "Content-Language", s.lang);
 	xbuf_printf(&b, "Content-Type: text/plain;charset=UTF-8\r\n");
 	xbuf_printf(&b, "Content-Length: %zu\r\n\r\n", blen);
@@ -1498,8 +1498,11 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 	if (strlen(m->call_id) <= SIP_THREAD_MAX &&
 	    (s.thread = strdup(m->call_id)) == NULL)
 		fatal("%s: strdup", __func__);
-	if (m->content_language != NULL)
-		(void)strlcpy(s.lang, m->content_language, sizeof(s.lang));
+	/* one tag, or none: "en, fr" has no xml:lang form */
+	if (m->content_language != NULL && map_lang_ok(m->content_language) &&
+	    strlcpy(s.lang, m->content_language, sizeof(s.lang)) >=
+	    sizeof(s.lang))
+		s.lang[0] = '\0';
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		fatal("%s: calloc", __func__);
 	st->id = sip_next_id++;

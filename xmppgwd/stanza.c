@@ -226,7 +226,8 @@ stanza_to_xml(const struct stanza *s)
 	if ((s->type[0] && xml_attr_set(e, "type", s->type) == -1) ||
 	    xml_attr_set(e, "from", s->from) == -1 ||
 	    xml_attr_set(e, "to", s->to) == -1 ||
-	    (s->id[0] && xml_attr_set(e, "id", s->id) == -1))
+	    (s->id[0] && xml_attr_set(e, "id", s->id) == -1) ||
+	    (s->lang[0] && xml_attr_set_ns(e, NS_XML, "lang", s->lang) == -1))
 		goto fail;
 	if (stanza_text_child(e, "subject", s->subject) == -1 ||
 	    stanza_text_child(e, "body", s->body) == -1 ||

@@ -927,6 +927,13 @@ xml_elem_new(const char *ns, const char *name)
 int
 xml_attr_set(struct xml_elem *e, const char *name, const char *value)
 {
+	return (xml_attr_set_ns(e, "", name, value));
+}
+
+int
+xml_attr_set_ns(struct xml_elem *e, const char *ns, const char *name,
+    const char *value)
+{
 	struct xml_attr	*a;
 	char		*v;
 	size_t		 i;
@@ -935,7 +942,7 @@ xml_attr_set(struct xml_elem *e, const char *name, const char *value)
 		return (-1);
 	for (i = 0; i < e->nattrs; i++) {
 		a = &e->attrs[i];
-		if (*a->ns == '\0' && strcmp(a->name, name) == 0) {
+		if (strcmp(a->ns, ns) == 0 && strcmp(a->name, name) == 0) {
 			free(a->value);
 			a->value = v;
 			return (0);
@@ -948,7 +955,7 @@ xml_attr_set(struct xml_elem *e, const char *name, const char *value)
 	}
 	e->attrs = a;
 	a = &e->attrs[e->nattrs];
-	a->ns = strdup("");
+	a->ns = strdup(ns);
 	a->name = strdup(name);
 	a->value = v;
 	if (a->ns == NULL || a->name == NULL) {

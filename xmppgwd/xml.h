@@ -109,6 +109,8 @@ void		 xml_stream_free(struct xml_stream *);
 /* element trees */
 struct xml_elem	*xml_elem_new(const char *, const char *);	/* ns, name */
 int		 xml_attr_set(struct xml_elem *, const char *, const char *);
+int		 xml_attr_set_ns(struct xml_elem *, const char *, const char *,
+		    const char *);			/* ns, name, value */
 const char	*xml_attr_get(const struct xml_elem *, const char *);
 						/* no-namespace attribute */
 const char	*xml_attr_get_ns(const struct xml_elem *, const char *,

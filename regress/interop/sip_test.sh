@@ -132,6 +132,49 @@ subject_cannot_inject_headers_body() {
 }
 subject_cannot_inject_headers_cleanup() { netns_destroy; }
 
+atf_test_case language_carried_and_bodies_made_valid cleanup
+language_carried_and_bodies_made_valid_head() { atf_set descr "xml:lang becomes Content-Language and back; a value that is not one language tag (a list, CR LF) is not carried and the message still is; control characters, a noncharacter and bytes that are not UTF-8 in a SIP body are removed, markup is escaped, and the partner's stream stays up"; atf_set require.user root; }
+language_carried_and_bodies_made_valid_body() {
+	setup uas_200
+	for l in de "en, fr" "$(printf 'en\r\nX-Injected: 1')"; do
+		xmppclient send --jid alice@partner.test --password pw \
+		    --server $PA --to bob@gw.test --body "with a language" --lang "$l" \
+		    --wait-error 3 > client.out 2> client.err
+		grep -q "^noerror" client.out ||
+		    atf_fail "$l: $(oneline "$(cat client.out client.err)")"
+	done
+	sipp_wait_requests uas 3 10 || atf_fail "SIPp did not get 3 requests"
+	[ "$(sipp_request uas 1 | sipp_header Content-Language)" = de ] ||
+	    atf_fail "request 1: $(oneline "$(sipp_request uas 1)")"
+	for i in 2 3; do
+		sipp_request uas $i > req.txt
+		grep -qi "^Content-Language\|^X-Injected" req.txt &&
+		    atf_fail "request $i: $(oneline "$(cat req.txt)")"
+	done
+
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 3 --timeout 30
+	r() {	# r CALL-ID CONTENT-LANGUAGE BODY-AS-PRINTF-%b
+		printf '%b' "$3" > body
+		printf "MESSAGE sip:carol@partner.test SIP/2.0\r\nVia: SIP/2.0/TCP $PROXY:5060;branch=z9hG4bK%s\r\nFrom: <sip:dave@gw.test>;tag=1\r\nTo: <sip:carol@partner.test>\r\nCall-ID: %s\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Language: %s\r\nContent-Length: %d\r\n\r\n" \
+		    "$1" "$1" "$2" "$(wc -c < body)" | cat - body | od -An -v -tx1 | tr -d ' \n'
+	}
+	ok='^.*?SIP/2.0 200 OK\r\n(?:[^\r]+\r\n)*?Call-ID:'
+	rawpeer --bind $PROXY --connect $GW 5060 \
+	    "send-hex $(r l1 de-CH 'first')" "expect -t 20 $ok l1\r\n" \
+	    "send-hex $(r l2 'en, fr' 'a\001b\033c\357\277\276d\377]]>&<e')" \
+	    "expect -t 20 $ok l2\r\n" \
+	    "send-hex $(r l3 fr 'last')" "expect -t 20 $ok l3\r\n" \
+	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	bg_wait carol || atf_fail "carol: $(oneline "$(cat carol.out carol.err)")"
+	# Prosody gives a stanza without xml:lang its own default, "en"
+	printf 'message dave@gw.test first\nlang de-CH\nmessage dave@gw.test abcd]]>&<e\nlang en\nmessage dave@gw.test last\nlang fr\n' > want
+	grep -v '^thread ' carol.out | diff -u want - ||
+	    atf_fail "carol got: $(oneline "$(cat carol.out)")"
+	expect_counter delivered sip_to_xmpp 3
+}
+language_carried_and_bodies_made_valid_cleanup() { netns_destroy; }
+
 atf_test_case sip_404_becomes_item_not_found cleanup
 sip_404_becomes_item_not_found_head() { atf_set descr "SIP 404 comes back to the XMPP sender as item-not-found"; atf_set require.user root; }
 sip_404_becomes_item_not_found_body() { setup uas_404; expect_error item-not-found 15; }
@@ -285,7 +328,7 @@ sip_to_unreachable_partner_fails_body() {
 sip_to_unreachable_partner_fails_cleanup() { netns_destroy; }
 
 atf_test_case sip_from_untrusted_403 cleanup
-sip_from_untrusted_403_head() { atf_set descr "SIP from an address that is not trusted gets 403 (counted as refused), nothing reaches XMPP, and the connection is closed after 10 s"; atf_set require.user root; atf_set timeout 120; }
+sip_from_untrusted_403_head() { atf_set descr "SIP from an address that is not trusted gets 403 (counted as refused), a SUBSCRIBE too, nothing reaches XMPP, and the connection is closed after 10 s"; atf_set require.user root; atf_set timeout 120; }
 sip_from_untrusted_403_body() {
 	setup uas_200
 	xmppclient_start carol recv --jid carol@partner.test --password pw \
@@ -299,6 +342,11 @@ sip_from_untrusted_403_body() {
 	expect_counter received sip_to_xmpp 1
 	expect_counter refused sip_to_xmpp 1
 	expect_counter delivered sip_to_xmpp 0
+	# SUBSCRIBE is refused the same way (it is 501 from the proxy)
+	req="SUBSCRIBE sip:carol@partner.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKs\r\nFrom: <sip:dave@gw.test>;tag=1\r\nTo: <sip:carol@partner.test>\r\nCall-ID: s\r\nCSeq: 1 SUBSCRIBE\r\nEvent: presence\r\nContent-Length: 0\r\n\r\n"
+	hex=$(printf "$req" | od -An -tx1 | tr -d ' \n')
+	rawpeer --connect $GW 5060 "send-hex $hex" "expect ^SIP/2.0 403" \
+	    > raw.out 2>&1 || atf_fail "SUBSCRIBE: $(oneline "$(cat raw.out)")"
 	# and it may not keep a connection open
 	req="OPTIONS sip:gw.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKo\r\nFrom: <sip:x@gw.test>;tag=1\r\nTo: <sip:gw.test>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
 	hex=$(printf "$req" | od -An -tx1 | tr -d ' \n')
@@ -341,7 +389,7 @@ sip_nul_in_body_400_body() {
 sip_nul_in_body_400_cleanup() { netns_destroy; }
 
 atf_test_case sip_extensions_and_encodings cleanup
-sip_extensions_and_encodings_head() { atf_set descr "RFC 3261 UAS checks: OPTIONS lists Allow and Accept; Require gets 420 naming the tags; a Content-Encoding, a charset other than UTF-8, SDP or no Content-Type gets 415 saying what is accepted; INVITE gets 501; a quoted utf-8 charset is relayed"; atf_set require.user root; }
+sip_extensions_and_encodings_head() { atf_set descr "RFC 3261 UAS checks: OPTIONS lists Allow and Accept; Require gets 420 naming the tags; a Content-Encoding, a charset other than UTF-8, SDP or no Content-Type gets 415 saying what is accepted; INVITE and SUBSCRIBE get 501; a quoted utf-8 charset is relayed"; atf_set require.user root; }
 sip_extensions_and_encodings_body() {
 	setup uas_200
 	xmppclient_start carol recv --jid carol@partner.test --password pw \
@@ -366,6 +414,8 @@ sip_extensions_and_encodings_body() {
 	    "expect ^.*?SIP/2.0 415 Unsupported Media Type\r\n${h}Call-ID: m6\r\n" \
 	    "send-hex $(r INVITE i1 'Content-Type: application/sdp\r\n' 'v=0')" \
 	    "expect ^.*?SIP/2.0 501 Not Implemented\r\n${h}Call-ID: i1\r\n" \
+	    "send-hex $(r SUBSCRIBE s1 'Event: presence\r\n' '')" \
+	    "expect ^.*?SIP/2.0 501 Not Implemented\r\n${h}Call-ID: s1\r\n" \
 	    "send-hex $(r MESSAGE m4 'Content-Type: text/plain; charset="utf-8"\r\n' 'in UTF-8')" \
 	    "expect -t 20 ^.*?SIP/2.0 200 OK\r\n${h}Call-ID: m4\r\n" \
 	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
@@ -552,6 +602,7 @@ atf_init_test_cases() {
 	atf_add_test_case xmpp_message_becomes_sip_message
 	atf_add_test_case bodiless_message_refused
 	atf_add_test_case subject_cannot_inject_headers
+	atf_add_test_case language_carried_and_bodies_made_valid
 	atf_add_test_case sip_404_becomes_item_not_found
 	atf_add_test_case sip_480_becomes_recipient_unavailable
 	atf_add_test_case sip_503_becomes_service_unavailable

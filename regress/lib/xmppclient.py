@@ -10,8 +10,9 @@ resource, then:
       sends a chat message (N of them, bodies "TEXT 1".."TEXT N" when
       N > 1; with --chatstate STATE instead of --body, a XEP-0085
       notification without a body; --subject TEXT adds a subject, its
-      CR and LF as character references; --payload XML adds XML as it
-      is, after the body), makes sure the server has taken them (an iq round trip),
+      CR and LF as character references; --lang TAG sets xml:lang, its
+      CR and LF as character references too; --payload XML adds XML as
+      it is, after the body), makes sure the server has taken them (an iq round trip),
       and with --wait-error waits for an error reply and prints it as
       "error TYPE CONDITION TEXT" (TEXT, with its whitespace
       collapsed, only when the error has one); exit 0 when it came, prints
@@ -21,7 +22,8 @@ resource, then:
        --count N --timeout S
       goes online (presence), prints each chat/normal message received
       as "message FROM BODY" (FROM as the server gave it, a full JID
-      usually; newlines in BODY as \\n), message errors as
+      usually; newlines in BODY as \\n; then "thread THREAD" and "lang
+      TAG" when the message has them), message errors as
       "error TYPE CONDITION TEXT" (not counted); exits 0 when N
       messages arrived, 1 on timeout.
 
@@ -317,8 +319,12 @@ def do_send(args):
             payload += "<subject>%s</subject>" % escape(
                 args.subject, {"\r": "&#13;", "\n": "&#10;"})
         payload += args.payload or ""
-        cl.c.send("<message type='chat' id='%s' to=%s>%s%s</message>"
-                  % (mid, quoteattr(args.to), payload, thread))
+        lang = ""
+        if args.lang is not None:
+            lang = " xml:lang=%s" % quoteattr(
+                args.lang, {"\r": "&#13;", "\n": "&#10;"})
+        cl.c.send("<message type='chat' id='%s' to=%s%s>%s%s</message>"
+                  % (mid, quoteattr(args.to), lang, payload, thread))
     cl.sync(time.monotonic() + args.login_timeout)
     rc = 0
     if args.wait_error is not None:
@@ -364,6 +370,9 @@ def do_recv(args):
             thread = el.find(q(NS_CLIENT, "thread"))
             if thread is not None:
                 print("thread %s" % body_line(thread.text), flush=True)
+            lang = el.get("{http://www.w3.org/XML/1998/namespace}lang")
+            if lang is not None:
+                print("lang %s" % body_line(lang), flush=True)
             n += 1
     except Timeout:
         sys.stderr.write("xmppclient: %d of %d messages after %g s\n"
@@ -399,6 +408,7 @@ def main():
                            choices=("active", "composing", "paused",
                                     "inactive", "gone"))
             s.add_argument("--thread")
+            s.add_argument("--lang")
             s.add_argument("--subject",
                            help="CR and LF go as character references")
             s.add_argument("--payload", metavar="XML",

@@ -691,6 +691,22 @@ ATF_TC_BODY(thread_to_callid, tc)
 	ATF_CHECK_EQ(map_thread_to_callid("a b", a, 34), -1);
 }
 
+ATF_TC_WITHOUT_HEAD(lang_tags);
+ATF_TC_BODY(lang_tags, tc)
+{
+	const char *good[] = { "en", "de-CH", "zh-Hant-TW", "sr-Latn-RS",
+		    "es-419", "x-klingon", "abcdefgh-12345678" };
+	const char *bad[] = { "", "-", "en-", "-en", "en--us", "en_US",
+		    "en, fr", "en\r\nX-Injected: 1", "en US", "1en",
+		    "abcdefghi", "en-123456789", "\xc3\xa9n", "en;q=1" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ATF_CHECK_MSG(map_lang_ok(good[i]), "\"%s\" refused", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ATF_CHECK_MSG(!map_lang_ok(bad[i]), "\"%s\" taken", bad[i]);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, jid_to_sip_basic);
@@ -706,6 +722,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, error_tables_sip_to_xmpp);
 	ATF_TP_ADD_TC(tp, reason_phrases);
 	ATF_TP_ADD_TC(tp, thread_to_callid);
+	ATF_TP_ADD_TC(tp, lang_tags);
 
 	return (atf_no_error());
 }
