@@ -1047,14 +1047,7 @@ unproven_certificate_gets_no_sasl_body() {
 	    > raw.out 2>&1 || atf_fail "in: $(oneline "$(cat raw.out)")"
 	gw_log_has "refusing partner.test: dialback no, and the certificate does not authenticate it"
 	# outbound: the partner offers EXTERNAL with that certificate
-	rawpeer_start fake --listen $PA 5269 \
-	    "expect <stream:stream" \
-	    "send $PARTNER_HDR<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
-	    "expect <starttls" "send <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
-	    "starttls --cert $PWD/ss.crt --key $PWD/ss.key" \
-	    "expect <stream:stream[^>]*>" \
-	    "send $PARTNER_HDR<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>" \
-	    "expect ^\\s*</stream:stream>" "expect-eof"
+	fake_partner_external ss "expect ^\\s*</stream:stream>" "expect-eof"
 	sasl_peer "send <iq type='get' from='partner.test' to='gw.test' id='ping-5'><ping xmlns='urn:xmpp:ping'/></iq>" \
 	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
 	bg_wait fake || atf_fail "out: $(oneline "$(cat fake.out fake.err)")"
@@ -1081,13 +1074,7 @@ sasl_only_for_proven_certificates_body() {
 	    > raw.out 2>&1 || atf_fail "in: $(oneline "$(cat raw.out)")"
 	# outbound: EXTERNAL is tried with our good certificate, refused,
 	# and dialback follows on the same stream
-	rawpeer_start fake --listen $PA 5269 --ready-file "$PWD/fake.ready" \
-	    "expect <stream:stream" \
-	    "send $PARTNER_HDR<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
-	    "expect <starttls" "send <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
-	    "starttls --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key" \
-	    "expect <stream:stream[^>]*>" \
-	    "send $PARTNER_HDR<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>" \
+	fake_partner_external certs/partner.test \
 	    "expect <auth [^>]*mechanism='EXTERNAL'" \
 	    "send <failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>" \
 	    "expect <db:result from='gw.test' to='partner.test'>[0-9a-f]{64}</db:result>" \
@@ -1099,6 +1086,22 @@ sasl_only_for_proven_certificates_body() {
 	gw_log_has "SASL EXTERNAL refused by the peer"
 }
 sasl_only_for_proven_certificates_cleanup() { netns_destroy; }
+
+# fake_partner_external CERT STEPS...: partner.test's server for our
+# outbound stream: STARTTLS required, TLS with CERT.crt and CERT.key,
+# then EXTERNAL and dialback offered, then the STEPS
+fake_partner_external() {
+	_cert=$1
+	shift
+	rawpeer_start fake --listen $PA 5269 \
+	    "expect <stream:stream" \
+	    "send $PARTNER_HDR<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>" \
+	    "expect <starttls" "send <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+	    "starttls --cert $PWD/$_cert.crt --key $PWD/$_cert.key" \
+	    "expect <stream:stream[^>]*>" \
+	    "send $PARTNER_HDR<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>" \
+	    "$@"
+}
 
 # tls_pids: the tls processes of the xmppgwd this test started
 tls_pids() {
