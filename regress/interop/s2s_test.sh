@@ -928,7 +928,7 @@ dialback_errors_per_pair_cleanup() { netns_destroy; }
 
 atf_test_case dialback_key_bound_to_id_and_domains cleanup
 dialback_key_bound_to_id_and_domains_head() {
-	atf_set descr "as authoritative server, a key of ours verifies only for the stream id and the domain pair it was made for"
+	atf_set descr "as authoritative server, a key of ours verifies only for the stream id and the domain pair it was made for, and not after the secret is rotated by a reload"
 	atf_set require.user root
 }
 dialback_key_bound_to_id_and_domains_body() {
@@ -960,6 +960,15 @@ dialback_key_bound_to_id_and_domains_body() {
 	    "send $v to='gw.test' id='fakeid1234'>$key</db:verify>" \
 	    "expect from='gw.test' to='partner.test' id='fakeid1234' type='valid'" \
 	    > raw.out 2>&1 || atf_fail "$(oneline "$(cat raw.out)")"
+	# a new secret, loaded by a reload, invalidates the keys made before
+	openssl rand -hex 32 > certs/dialback.secret
+	atf_check -o match:"generation 2 loaded" \
+	    "$(XGWCTL)" -s "$PWD/ctl.sock" reload
+	rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <stream:features" \
+	    "send $v to='gw.test' id='fakeid1234'>$key</db:verify>" \
+	    "expect from='gw.test' to='partner.test' id='fakeid1234' type='invalid'" \
+	    > raw.out 2>&1 ||
+	    atf_fail "old key after rotation: $(oneline "$(cat raw.out)")"
 }
 dialback_key_bound_to_id_and_domains_cleanup() { netns_destroy; }
 
