@@ -2,8 +2,10 @@
 # bench.sh: "make bench".  Runs xmppgwd in a network namespace of its own
 # (only lo, only 127.0.0.0/8) between xgwbench playing the partner's XMPP
 # server and the enterprise SIP proxy, and prints what it measured:
-# messages/s each way, latency, the gateway's CPU time per message, and
-# each of its processes' resident memory at the start and at the end.
+# messages/s each way, latency, the gateway's CPU time per message, the
+# rate at which s2s streams come up and the memory an idle authenticated
+# stream holds, and each of its processes' resident memory at the start
+# and at the end.
 # Exits non-zero if a message went missing.  Needs root (namespace,
 # xmppgwd's privilege drop) and what "make deps" installs.
 #
@@ -16,9 +18,11 @@
 #   BENCH_WINDOW    messages in flight in the flat-out runs [2000]
 #   BENCH_DOMAINS   partner domains [partner-a.test,partner-b.test]
 #   BENCH_BODY      body length, bytes [100]
+#   BENCH_IDLE      streams opened at once by the last run [500]
 #   BENCH_RUNS      the measured runs, as xgwbench takes them
 #                   [x2s:max:COUNT s2x:max:COUNT x2s:RATE:RATE_COUNT
-#                   s2x:RATE:RATE_COUNT x2s:15000:90000 s2x:15000:90000]
+#                   s2x:RATE:RATE_COUNT x2s:15000:90000 s2x:15000:90000
+#                   idle:IDLE]
 #   BENCH_ARGS      more options for xgwbench (e.g. -q: ACK at once)
 #   BENCH_KEEP      1: keep the work directory (log, config) afterwards
 set -u
@@ -33,7 +37,8 @@ streams=${BENCH_STREAMS:-8}
 window=${BENCH_WINDOW:-2000}
 domains=${BENCH_DOMAINS:-partner-a.test,partner-b.test}
 body=${BENCH_BODY:-100}
-runs=${BENCH_RUNS:-"x2s:max:$count s2x:max:$count x2s:$rate:$rcount s2x:$rate:$rcount x2s:15000:90000 s2x:15000:90000"}
+idle=${BENCH_IDLE:-500}
+runs=${BENCH_RUNS:-"x2s:max:$count s2x:max:$count x2s:$rate:$rcount s2x:$rate:$rcount x2s:15000:90000 s2x:15000:90000 idle:$idle"}
 
 GW=127.0.0.20		# xmppgwd: s2s and SIP
 PARTNER=127.0.0.10	# xgwbench as the partners' XMPP server
@@ -82,7 +87,7 @@ make_certs gw.test $(echo "$domains" | tr ',' ' ')
 gw_conf_head $GW > xmppgwd.conf
 cat >> xmppgwd.conf <<CONF
 prefork $prefork
-limits { connections 1000  per-partner 100  read-rate 0 }
+limits { connections 1000  per-partner 1000  read-rate 0 }
 domain "gw.test" {
 	certificate "certs/gw.test.crt"
 	key "certs/gw.test.key"

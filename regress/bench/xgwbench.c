@@ -26,7 +26,8 @@
  * end records the latency.  The gateway's CPU time is read from
  * /proc/PID/stat of its parent and children before and after each run.
  *
- * usage: xgwbench [options] run ...    run: x2s|s2x:RATE|max:COUNT[:warm]
+ * usage: xgwbench [options] run ...
+ *	run: x2s|s2x:RATE|max:COUNT[:warm] | idle:STREAMS
  */
 
 #include <sys/types.h>
@@ -39,6 +40,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,7 +52,8 @@
 
 #include "xgwbench.h"
 
-#define MAXCONN		128
+#define MAXCONN		1100	/* idle:N takes at most 1000 */
+#define MAXIDLE		1000
 #define BATCH		256	/* messages composed per loop pass, at most */
 #define GRACE_NS	(5ULL * 1000000000ULL)
 
@@ -72,6 +75,7 @@ struct cpu {
 	uint64_t	 ticks;
 	int		 nproc;
 	uint64_t	 pidsum;
+	uint64_t	 rss_kib;	/* VmRSS, all processes */
 };
 
 struct result {
@@ -85,7 +89,18 @@ struct result {
 	int		 bad;
 };
 
+/* idle:N */
+struct idle_result {
+	int		 n;
+	int		 up;		/* streams that came up */
+	double		 secs;		/* until the last one was up */
+	double		 cpu_ms;	/* the gateway's, per stream */
+	uint64_t	 rss0, rss1;	/* KiB, before and with them */
+	int		 bad;
+};
+
 static void	usage(void) __attribute__((__noreturn__));
+static uint64_t	proc_rss(const char *);
 
 void
 fatalx_(const char *fmt, ...)
@@ -190,7 +205,8 @@ conn_kill(struct conn *c, const char *why)
 {
 	static const char *names[] = { "s2s listener", "gateway's s2s stream",
 	    "s2s stream to the gateway", "SIP listener",
-	    "gateway's SIP connection", "SIP connection to the gateway" };
+	    "gateway's SIP connection", "SIP connection to the gateway",
+	    "idle s2s stream to the gateway" };
 
 	if (c->dead)
 		return;
@@ -369,7 +385,7 @@ conn_fill(struct conn *c)
 static void
 conn_input(struct conn *c)
 {
-	if (c->kind == K_XSINK || c->kind == K_XLOAD)
+	if (c->kind == K_XSINK || c->kind == K_XLOAD || c->kind == K_XIDLE)
 		xmpp_input(c);
 	else
 		sip_input(c);
@@ -409,7 +425,7 @@ conn_accept(struct conn *l)
 static void
 loop_once(int timeout_ms)
 {
-	struct pollfd	 pfd[MAXCONN];
+	static struct pollfd	 pfd[MAXCONN];
 	struct conn	*c;
 	int		 i, n;
 
@@ -584,8 +600,27 @@ gw_cpu(struct cpu *cpu)
 		cpu->ticks += ut + st;
 		cpu->nproc++;
 		cpu->pidsum += pid;
+		cpu->rss_kib += proc_rss(de->d_name);
 	}
 	closedir(d);
+}
+
+/* VmRSS of /proc/PID/status, KiB; 0 if it cannot be read */
+static uint64_t
+proc_rss(const char *pid)
+{
+	FILE		*f;
+	char		 path[300], line[256];
+	uint64_t	 kib = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "/proc/%s/status", pid) >=
+	    sizeof(path) || (f = fopen(path, "r")) == NULL)
+		return (0);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %" SCNu64, &kib) == 1)
+			break;
+	fclose(f);
+	return (kib);
 }
 
 static uint64_t
@@ -777,6 +812,60 @@ run_one(struct run *r, struct result *res)
 	free(r->lat_txn);
 }
 
+/*
+ * idle:N: open N more s2s streams to the gateway at once, each negotiated
+ * like the load streams (TCP, STARTTLS, SASL EXTERNAL).  Measures how
+ * fast they come up and the gateway's CPU time for each, then, with
+ * every one of them up and idle, the gateway's resident memory against
+ * that before they were opened.  Then closes them.
+ */
+static void
+run_idle(int n, struct idle_result *res)
+{
+	struct cpu	 c0, c1;
+	uint64_t	 t0, deadline;
+	int		 i;
+
+	memset(res, 0, sizeof(*res));
+	res->n = n;
+	gw_cpu(&c0);
+	t0 = now_ns();
+	deadline = t0 + (uint64_t)opt.timeout * 1000000000ULL;
+	xmpp_idle_open(n);
+	while ((res->up = xmpp_idle_ready()) < n &&
+	    conn_count(K_XIDLE, -1) == n && now_ns() < deadline)
+		loop_once(100);
+	res->secs = (now_ns() - t0) / 1e9;
+	gw_cpu(&c1);
+	res->cpu_ms = (double)(c1.ticks - c0.ticks) * 1e3 /
+	    sysconf(_SC_CLK_TCK) / n;
+	res->rss0 = c0.rss_kib;
+	res->rss1 = c1.rss_kib;
+	res->bad = res->up < n || c0.pidsum != c1.pidsum ||
+	    c1.nproc != gw_children;
+	if (res->up < n)
+		fprintf(stderr, "xgwbench: %d of %d idle streams came up\n",
+		    res->up, n);
+	for (i = 0; i < nconns; i++)
+		if (conns[i]->kind == K_XIDLE)
+			conns[i]->dead = 1;
+	loop_once(0);
+}
+
+static void
+print_idle(const struct idle_result *res)
+{
+	printf("s2s stream setup: %d streams opened at once (TCP, STARTTLS, "
+	    "SASL EXTERNAL), %d up in %.2f s: %.0f streams/s, %.1f ms of "
+	    "gateway CPU each%s\n", res->n, res->up, res->secs,
+	    res->up / res->secs, res->cpu_ms, res->bad ? "  FAILED" : "");
+	printf("idle authenticated s2s streams: gateway resident memory "
+	    "%" PRIu64 " KiB, %" PRIu64 " KiB with %d more: %.1f KiB per "
+	    "stream\n", res->rss0, res->rss1, res->up, res->up ?
+	    ((double)res->rss1 - (double)res->rss0) / res->up : 0);
+	fflush(stdout);
+}
+
 /* -g @FILE: the gateway was started after us; its pid is there now */
 static void
 gw_readpid(void)
@@ -827,7 +916,7 @@ usage(void)
 	fprintf(stderr, "usage: xgwbench -g gwpid|@pidfile -P nprocs [-b bodylen] "
 	    "[-C certdir] [-c sipconns]\n\t[-D domain,...] [-n streams] [-q] "
 	    "[-T timeout] [-w window] run ...\n"
-	    "run: x2s|s2x:RATE|max:COUNT[:warm]\n");
+	    "run: x2s|s2x:RATE|max:COUNT[:warm] | idle:STREAMS\n");
 	exit(2);
 }
 
@@ -916,9 +1005,11 @@ setup(void)
 int
 main(int argc, char *argv[])
 {
-	struct result	*res;
-	struct run	 r;
-	int		 ch, i, nres = 0, warm, bad = 0;
+	struct result		*res;
+	struct run		 r;
+	struct idle_result	 idle;
+	struct rlimit		 rl;
+	int			 ch, i, n, nres = 0, warm, bad = 0;
 
 	while ((ch = getopt(argc, argv, "b:C:c:D:g:n:P:qT:w:")) != -1) {
 		switch (ch) {
@@ -966,10 +1057,25 @@ main(int argc, char *argv[])
 	    opt.window < 1 || opt.bodylen < 40 || opt.bodylen > 4000)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
+	/* idle:N needs a descriptor for each stream */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MAXCONN + 16) {
+		rl.rlim_cur = rl.rlim_max < MAXCONN + 16 ? rl.rlim_max :
+		    MAXCONN + 16;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	memset(&idle, 0, sizeof(idle));
 	if ((res = calloc(argc, sizeof(*res))) == NULL)
 		fatalx_("out of memory");
 	setup();
 	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "idle:", 5) == 0) {
+			n = atoi(argv[i] + 5);
+			if (n < 1 || n > MAXIDLE)
+				usage();
+			run_idle(n, &idle);
+			bad |= idle.bad;
+			continue;
+		}
 		if (parse_run(argv[i], &r, &warm) == -1)
 			usage();
 		r.id = i + 1;
@@ -985,5 +1091,7 @@ main(int argc, char *argv[])
 			nres++;
 	}
 	print_table(res, nres);
+	if (idle.n > 0)
+		print_idle(&idle);
 	return (bad);
 }

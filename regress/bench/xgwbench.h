@@ -39,7 +39,8 @@ enum conn_kind {
 	K_XLOAD,	/* a stream we open to the gateway's s2s port */
 	K_SLISTEN,	/* the SIP proxy's port: the gateway connects */
 	K_SSINK,	/* the gateway's connection to the proxy */
-	K_SLOAD		/* our SIP connection to the gateway's listener */
+	K_SLOAD,	/* our SIP connection to the gateway's listener */
+	K_XIDLE		/* a stream to the gateway that stays idle */
 };
 
 struct conn {
@@ -137,6 +138,8 @@ void		 xmpp_input(struct conn *);
 void		 xmpp_tls_done(struct conn *);
 int		 xmpp_ready(void);
 void		 xmpp_send(uint32_t);
+void		 xmpp_idle_open(int);
+int		 xmpp_idle_ready(void);
 
 /* sip.c */
 void		 sip_input(struct conn *);

@@ -74,11 +74,23 @@ tls_cfg(int dom)
 	return (cfg);
 }
 
+static void
+xload_open(enum conn_kind kind, int dom)
+{
+	struct conn	*c;
+
+	c = conn_add(kind, tcp_connect(opt.gw_addr, opt.gw_xport,
+	    opt.partner_addr));
+	c->dom = dom;
+	c->state = XL_FEAT1;
+	buf_printf(&c->out, STREAM_HEAD "from='%s' to='%s' version='1.0'>",
+	    opt.domains[c->dom], opt.local_domain);
+}
+
 void
 xmpp_init(void)
 {
 	struct tls_config	*cfg;
-	struct conn		*c;
 	char			 crt[1024], key[1024];
 	int			 i;
 
@@ -97,14 +109,24 @@ xmpp_init(void)
 	}
 	if ((srv = tls_server()) == NULL || tls_configure(srv, cfg) == -1)
 		fatalx_("tls server: %s", srv ? tls_error(srv) : "?");
-	for (i = 0; i < opt.streams; i++) {
-		c = conn_add(K_XLOAD, tcp_connect(opt.gw_addr, opt.gw_xport,
-		    opt.partner_addr));
-		c->dom = i % opt.ndomains;
-		c->state = XL_FEAT1;
-		buf_printf(&c->out, STREAM_HEAD "from='%s' to='%s' "
-		    "version='1.0'>", opt.domains[c->dom], opt.local_domain);
-	}
+	for (i = 0; i < opt.streams; i++)
+		xload_open(K_XLOAD, i % opt.ndomains);
+}
+
+/* n more streams, negotiated like the others, that carry nothing */
+void
+xmpp_idle_open(int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		xload_open(K_XIDLE, i % opt.ndomains);
+}
+
+int
+xmpp_idle_ready(void)
+{
+	return (conn_count(K_XIDLE, XL_OPEN));
 }
 
 int
@@ -422,7 +444,7 @@ xsink_input(struct conn *c)
 void
 xmpp_input(struct conn *c)
 {
-	if (c->kind == K_XLOAD)
+	if (c->kind == K_XLOAD || c->kind == K_XIDLE)
 		xload_input(c);
 	else
 		xsink_input(c);
@@ -431,7 +453,7 @@ xmpp_input(struct conn *c)
 void
 xmpp_tls_done(struct conn *c)
 {
-	if (c->kind == K_XLOAD)
+	if (c->kind == K_XLOAD || c->kind == K_XIDLE)
 		buf_printf(&c->out, STREAM_HEAD "from='%s' to='%s' "
 		    "version='1.0'>", opt.domains[c->dom], opt.local_domain);
 	/* the sink waits for the gateway's header */

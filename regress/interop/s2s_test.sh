@@ -364,6 +364,39 @@ streams took $((peak - rss)) KiB at the peak"
 }
 preauth_memory_bounded_cleanup() { netns_destroy; }
 
+atf_test_case idle_stream_memory_bounded cleanup
+idle_stream_memory_bounded_head() {
+	atf_set descr "an idle authenticated stream (STARTTLS, SASL EXTERNAL) holds at most 64 KiB in the tls processes (make bench measures about 47)"
+	atf_set require.user root
+}
+idle_stream_memory_bounded_body() {
+	setup_raw "tls required
+	sasl required
+	dialback no" "limits { per-partner 1000 }"
+	# the first streams warm the allocator and the session caches up
+	idle_streams warm 20
+	rss=$(tls_mem VmRSS)
+	idle_streams held 200
+	now=$(tls_mem VmRSS)
+	echo "tls processes: $rss KiB with 20 idle streams, $now with 220"
+	[ $(((now - rss) / 200)) -le 64 ] || atf_fail "200 idle \
+authenticated streams took $((now - rss)) KiB"
+}
+idle_stream_memory_bounded_cleanup() { netns_destroy; }
+
+# idle_streams NAME N: N more authenticated streams held open, idle, by
+# a churn.py in the background (./NAME.pid) until the test ends
+idle_streams() {
+	rm -f "$1.ready"
+	nsenter --net="/run/netns/$(cat netns)" "$PEERS_PYTHON" \
+	    "$(peers_lib)/churn.py" --idle $GW 5269 "$2" \
+	    "$PWD/certs/partner.test.crt" "$PWD/certs/partner.test.key" \
+	    "$PWD/$1.ready" > "$1.out" 2>&1 &
+	echo $! > "$1.pid"
+	wait_alive "$1" 60 test -s "$1.ready" ||
+	    atf_fail "idle streams: $(oneline "$(cat "$1.out")")"
+}
+
 # preauth N: N unauthenticated streams at once, each filled with empty
 # elements up to its 16 KiB, then pushed over it
 preauth() {
@@ -1174,6 +1207,7 @@ atf_init_test_cases() {
 	atf_add_test_case preauth_byte_budget
 	atf_add_test_case oversized_stanza_refused
 	atf_add_test_case preauth_memory_bounded
+	atf_add_test_case idle_stream_memory_bounded
 	atf_add_test_case sasl_abuse_refused
 	atf_add_test_case invalid_from_refused
 	atf_add_test_case stream_header_errors

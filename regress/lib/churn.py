@@ -4,6 +4,7 @@
   churn.py HOST PORT COUNT [CERT KEY]
   churn.py --sip TRUSTED UNTRUSTED HOST PORT COUNT
   churn.py --preauth HOST PORT COUNT BYTES
+  churn.py --idle HOST PORT COUNT CERT KEY READY-FILE
 
 s2s (the first form): connection i (0 <= i < COUNT) does, by i mod 3
 (mod 4 with CERT): half a stream header, then closes; a whole header,
@@ -27,8 +28,14 @@ tree per byte); then each sends 2 KiB of text, which takes a stream still
 open over the 16 KiB allowed before authentication.  Every stream must
 end with <policy-violation/>: prints "N policy-violation" and exits 0,
 or says which did not (within 10 s) and exits 1.
+
+--idle: COUNT streams, one after the other, each authenticated (STARTTLS
+with the client certificate CERT and KEY, SASL EXTERNAL, the header after
+<success/> and its features); then writes READY-FILE and holds them all,
+idle, until it is killed.  Exits 1 if a stream does not come up.
 """
 
+import signal
 import socket
 import ssl
 import sys
@@ -143,7 +150,44 @@ def preauth(host, port, count, nbytes):
     return 0 if ended == count else 1
 
 
+def idle(host, port, count, cert, key, ready):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(cert, key)
+    held = []
+    for i in range(count):
+        s = socket.create_connection((host, port), 5)
+        s.settimeout(10)
+        s.sendall(HDR)
+        ok = read_until(s, b"</stream:features>")
+        if ok:
+            s.sendall(STARTTLS)
+            ok = read_until(s, b"<proceed")
+        if ok:
+            t = ctx.wrap_socket(s, server_hostname="gw.test")
+            t.sendall(HDR)
+            ok = read_until(t, b"</stream:features>")
+        if ok:
+            t.sendall(AUTH)
+            ok = read_until(t, b"<success")
+        if ok:
+            t.sendall(HDR)
+            ok = read_until(t, b"<stream:features/>")
+        if not ok:
+            sys.stderr.write("stream %d: not authenticated\n" % i)
+            return 1
+        held.append(t)
+    with open(ready, "w") as f:
+        f.write("%d\n" % len(held))
+    while True:
+        signal.pause()
+
+
 def main():
+    if len(sys.argv) == 8 and sys.argv[1] == "--idle":
+        return idle(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                    sys.argv[5], sys.argv[6], sys.argv[7])
     if len(sys.argv) == 6 and sys.argv[1] == "--preauth":
         return preauth(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
                        int(sys.argv[5]))
@@ -162,7 +206,9 @@ def main():
         sys.stderr.write("usage: churn.py HOST PORT COUNT [CERT KEY]\n"
                          "       churn.py --sip TRUSTED UNTRUSTED HOST "
                          "PORT COUNT\n"
-                         "       churn.py --preauth HOST PORT COUNT BYTES\n")
+                         "       churn.py --preauth HOST PORT COUNT BYTES\n"
+                         "       churn.py --idle HOST PORT COUNT CERT KEY "
+                         "READY-FILE\n")
         return 2
     host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
