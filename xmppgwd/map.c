@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "map.h"
+#include "xml.h"
 
 #define PART_MAX	1023	/* RFC 7622: localpart, resourcepart */
 #define DNSNAME_MAX	253	/* RFC 1035, without the root dot */
@@ -681,4 +682,65 @@ map_lang_ok(const char *lang)
 		    (!first && isdigit((unsigned char)*p))) || ++n > 8)
 			return (0);
 	}
+}
+
+/*
+ * One header line.  Of the value, control characters are dropped (all
+ * but TAB, RFC 3261 TEXT-UTF8): CR and LF would end the line, and a
+ * proxy refuses the others, though XML carries DEL.
+ */
+static void
+map_header(struct xbuf *b, const char *name, const char *value)
+{
+	const unsigned char	*p, *q;
+
+	xbuf_printf(b, "%s: ", name);
+	for (p = (const unsigned char *)value; *p != '\0'; p = q) {
+		for (q = p; *q != '\0' && (*q >= 0x20 || *q == '\t') &&
+		    *q != 0x7f; q++)
+			;
+		xbuf_add(b, p, q - p);
+		if (*q != '\0')
+			q++;
+	}
+	xbuf_add(b, "\r\n", 2);
+}
+
+int
+map_message(struct xbuf *b, const struct map_message *m)
+{
+	char		 from[2048], to[2048], bare[2048];
+	char		 callid[MAP_CALLID_TOKEN + 1];
+	size_t		 blen, n;
+
+	/* the request goes to the user's address of record */
+	if ((n = strcspn(m->to, "/")) >= sizeof(bare))
+		return (-1);
+	memcpy(bare, m->to, n);
+	bare[n] = '\0';
+	if (map_jid_to_sip(m->from, from, sizeof(from)) == -1 ||
+	    map_jid_to_sip(bare, to, sizeof(to)) == -1)
+		return (-1);
+	/* RFC 7572: the thread is the Call-ID, a conversation keeps one */
+	if (m->thread == NULL || m->thread[0] == '\0' ||
+	    map_thread_to_callid(m->thread, callid, sizeof(callid)) == -1)
+		(void)strlcpy(callid, m->callid, sizeof(callid));
+	blen = m->body != NULL ? strlen(m->body) : 0;
+	xbuf_printf(b, "MESSAGE %s SIP/2.0\r\n"
+	    "Via: SIP/2.0/%s %s;branch=%s\r\n"
+	    "Max-Forwards: 70\r\n"
+	    "From: <%s>;tag=%08x\r\n"
+	    "To: <%s>\r\n"
+	    "Call-ID: %s\r\n"
+	    "CSeq: %u MESSAGE\r\n", to, m->transport, m->sent_by, m->branch,
+	    from, m->tag, to, callid, m->cseq);
+	if (m->subject != NULL)
+		map_header(b, "Subject", m->subject);
+	if (m->lang != NULL && map_lang_ok(m->lang))
+		map_header(b, "Content-Language", m->lang);
+	xbuf_printf(b, "Content-Type: text/plain;charset=UTF-8\r\n"
+	    "Content-Length: %zu\r\n\r\n", blen);
+	if (blen)
+		xbuf_add(b, m->body, blen);
+	return (0);
 }

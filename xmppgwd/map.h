@@ -23,6 +23,9 @@
 #define MAP_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct xbuf;
 
 /*
  * "user@domain/resource" -> "sip:user@domain;gr=resource".  Characters
@@ -58,5 +61,32 @@ const char	*map_sip_reason(int);
  * by "-", the first of letters)?  What is not is not carried.
  */
 int		 map_lang_ok(const char *);
+
+/* A <message/> from a partner's user to a local user, as a SIP MESSAGE */
+struct map_message {
+	/* from the stanza; the strings other than from and to may be NULL */
+	const char	*from;		/* full JID: From, its resource a GRUU */
+	const char	*to;		/* JID: its bare part is the Request-URI */
+	const char	*thread;	/* the Call-ID, if it can be one */
+	const char	*subject;
+	const char	*lang;		/* Content-Language, if one tag */
+	const char	*body;
+	/* what the transaction adds */
+	const char	*transport;	/* "TCP" or "TLS" */
+	const char	*sent_by;	/* host:port of the Via */
+	const char	*branch;
+	const char	*callid;	/* if the thread gives none */
+	uint32_t	 tag;		/* of From */
+	uint32_t	 cseq;
+};
+/*
+ * Append the request (RFC 3428, RFC 7572) to b: headers Via,
+ * Max-Forwards, From, To, Call-ID, CSeq, Subject (if any),
+ * Content-Language (if one tag), Content-Type text/plain, Content-Length,
+ * and the body.  Control characters other than TAB are dropped from the
+ * subject: nothing from the stanza can end a header line or make the
+ * proxy refuse it.  -1, b untouched, if an address cannot be mapped.
+ */
+int		 map_message(struct xbuf *, const struct map_message *);
 
 #endif /* MAP_H */

@@ -816,31 +816,16 @@ sip_tick(int fd, short event, void *arg)
 	evtimer_add(&sp.ev_timer, &tv);
 }
 
-/* one header line, with the value's CR and LF (none expected) dropped */
-static void
-sip_header(struct xbuf *b, const char *name, const char *value)
-{
-	const char	*p;
-
-	xbuf_printf(b, "%s: ", name);
-	for (p = value; *p != '\0'; p++)
-		if (*p != '\r' && *p != '\n')
-			xbuf_add(b, p, 1);
-	xbuf_add(b, "\r\n", 2);
-}
-
 /* A message from a partner's user to one of ours: a SIP MESSAGE. */
 static void
 sip_send(struct imsg *imsg)
 {
 	struct imsg_cursor	 c;
 	struct stanza		 s;
+	struct map_message	 m;
 	struct sip_txn		*t;
-	struct xbuf		 b;
-	char			 from[2048], to[2048], bare[JID_MAX], *p;
-	char			 callid[MAP_CALLID_TOKEN + 1];
+	char			 branch[sizeof(t->branch)], callid[32];
 	uint32_t		 id;
-	size_t			 blen;
 
 	imsg_cursor(imsg, &c);
 	if (imsg_read_u32(&c, &id) == -1 || stanza_decode(&c, &s) == -1 ||
@@ -858,59 +843,45 @@ sip_send(struct imsg *imsg)
 		sip_result(id, 503, "the SIP proxy is not reading");
 		goto done;
 	}
-	/* the request goes to the user's address of record */
-	(void)strlcpy(bare, s.to, sizeof(bare));
-	if ((p = strchr(bare, '/')) != NULL)
-		*p = '\0';
-	if (map_jid_to_sip(s.from, from, sizeof(from)) == -1 ||
-	    map_jid_to_sip(bare, to, sizeof(to)) == -1) {
+	snprintf(branch, sizeof(branch), "z9hG4bK%08x%08x", arc4random(),
+	    arc4random());
+	snprintf(callid, sizeof(callid), "%08x%08x@xmppgwd", arc4random(),
+	    arc4random());
+	memset(&m, 0, sizeof(m));
+	m.from = s.from;
+	m.to = s.to;
+	m.thread = s.thread;
+	m.subject = s.subject;
+	m.lang = s.lang;
+	m.body = s.body;
+	m.transport = sp.tls != NULL ? "TLS" : "TCP";
+	m.sent_by = sp.local;
+	m.branch = branch;
+	m.callid = callid;
+	m.tag = arc4random();
+	/* requests that share a Call-ID need growing sequence numbers */
+	m.cseq = sip_cseq;
+	if (map_message(&sp.out, &m) == -1) {
 		sip_result(id, 400, "address cannot be mapped");
 		goto done;
 	}
+	if (sp.out.error)
+		fatalx("%s: out of memory", __func__);
+	if (++sip_cseq >= 1U << 31)
+		sip_cseq = 1;
+
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		fatal("%s: calloc", __func__);
 	t->id = id;
-	snprintf(t->branch, sizeof(t->branch), "z9hG4bK%08x%08x",
-	    arc4random(), arc4random());
+	(void)strlcpy(t->branch, branch, sizeof(t->branch));
 	t->deadline = time(NULL) + SIP_TIMER_F;
 	TAILQ_INSERT_TAIL(&sp.txns, t, entry);
 	if (RB_INSERT(txn_tree, &txn_tree, t) != NULL)
 		fatalx("%s: branch %s reused", __func__, t->branch);
 	sp.ntxns++;
-
-	blen = s.body ? strlen(s.body) : 0;
-	xbuf_init(&b);
-	xbuf_printf(&b, "MESSAGE %s SIP/2.0\r\n", to);
-	xbuf_printf(&b, "Via: SIP/2.0/%s %s;branch=%s\r\n",
-	    sp.tls != NULL ? "TLS" : "TCP", sp.local, t->branch);
-	xbuf_printf(&b, "Max-Forwards: 70\r\n");
-	xbuf_printf(&b, "From: <%s>;tag=%08x\r\n", from, arc4random());
-	xbuf_printf(&b, "To: <%s>\r\n", to);
-	/* RFC 7572: the thread is the Call-ID, a conversation keeps one */
-	if (s.thread != NULL && s.thread[0] != '\0' &&
-	    map_thread_to_callid(s.thread, callid, sizeof(callid)) == 0)
-		xbuf_printf(&b, "Call-ID: %s\r\n", callid);
-	else
-		xbuf_printf(&b, "Call-ID: %08x%08x@xmppgwd\r\n",
-		    arc4random(), arc4random());
-	/* requests that share a Call-ID need growing sequence numbers */
-	xbuf_printf(&b, "CSeq: %u MESSAGE\r\n", sip_cseq);
-	if (++sip_cseq >= 1U << 31)
-		sip_cseq = 1;
-	if (s.subject != NULL)
-		sip_header(&b, "Subject", s.subject);
-	if (s.lang[0] != '\0' && map_lang_ok(s.lang))
-		sip_header(&b, "Content-Language", s.lang);
-	xbuf_printf(&b, "Content-Type: text/plain;charset=UTF-8\r\n");
-	xbuf_printf(&b, "Content-Length: %zu\r\n\r\n", blen);
-	if (blen)
-		xbuf_add(&b, s.body, blen);
-	if (b.error)
-		fatalx("%s: out of memory", __func__);
-	xbuf_add(&sp.out, b.data, b.len);
-	xbuf_free(&b);
 	event_add(&sp.ev_write, NULL);
-	log_debug("sip: MESSAGE %s -> %s (%zu bytes)", from, to, blen);
+	log_debug("sip: MESSAGE from %s to %s (%zu bytes)", s.from, s.to,
+	    s.body != NULL ? strlen(s.body) : 0);
  done:
 	stanza_clear(&s);
 }

@@ -29,6 +29,8 @@
 #include <atf-c.h>
 
 #include "map.h"
+#include "sipmsg.h"
+#include "xml.h"
 
 #define BUFLEN	4096
 
@@ -707,6 +709,125 @@ ATF_TC_BODY(lang_tags, tc)
 		ATF_CHECK_MSG(!map_lang_ok(bad[i]), "\"%s\" taken", bad[i]);
 }
 
+static struct map_message
+message_base(void)
+{
+	struct map_message	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.from = "alice@partner.test/phone";
+	m.to = "bob@gw.test/laptop";
+	m.transport = "TCP";
+	m.sent_by = "127.0.0.20:5060";
+	m.branch = "z9hG4bKb1";
+	m.callid = "c1@xmppgwd";
+	m.tag = 42;
+	m.cseq = 7;
+	return (m);
+}
+
+ATF_TC_WITHOUT_HEAD(message_request);
+ATF_TC_BODY(message_request, tc)
+{
+	struct map_message	 m = message_base();
+	struct xbuf		 b;
+	char			 res[2500], to[2600];
+	const char		*want =
+	    "MESSAGE sip:bob@gw.test SIP/2.0\r\n"
+	    "Via: SIP/2.0/TCP 127.0.0.20:5060;branch=z9hG4bKb1\r\n"
+	    "Max-Forwards: 70\r\n"
+	    "From: <sip:alice@partner.test;gr=phone>;tag=0000002a\r\n"
+	    "To: <sip:bob@gw.test>\r\n"
+	    "Call-ID: t1\r\n"
+	    "CSeq: 7 MESSAGE\r\n"
+	    "Subject: hi\r\n"
+	    "Content-Language: de-CH\r\n"
+	    "Content-Type: text/plain;charset=UTF-8\r\n"
+	    "Content-Length: 6\r\n\r\n"
+	    "hello\n";
+
+	m.thread = "t1";
+	m.subject = "hi";
+	m.lang = "de-CH";
+	m.body = "hello\n";
+	xbuf_init(&b);
+	ATF_REQUIRE(map_message(&b, &m) == 0);
+	ATF_REQUIRE(!b.error);
+	ATF_CHECK_MSG(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0,
+	    "got \"%.*s\"", (int)b.len, b.data);
+	xbuf_free(&b);
+
+	/* no thread, subject, language or body */
+	m = message_base();
+	xbuf_init(&b);
+	ATF_REQUIRE(map_message(&b, &m) == 0);
+	ATF_CHECK(memmem(b.data, b.len, "Call-ID: c1@xmppgwd\r\n", 21) != NULL);
+	ATF_CHECK(memmem(b.data, b.len, "Subject", 7) == NULL);
+	ATF_CHECK(memmem(b.data, b.len, "Content-Language", 16) == NULL);
+	ATF_CHECK(b.len > 21 &&
+	    memcmp(b.data + b.len - 21, "Content-Length: 0\r\n\r\n", 21) == 0);
+	xbuf_free(&b);
+
+	/* a resource of the recipient's is not part of the Request-URI */
+	memset(res, 'r', sizeof(res) - 1);
+	res[sizeof(res) - 1] = '\0';
+	snprintf(to, sizeof(to), "bob@gw.test/%s", res);
+	m.to = to;
+	xbuf_init(&b);
+	ATF_REQUIRE(map_message(&b, &m) == 0);
+	ATF_CHECK(b.len > 32 &&
+	    memcmp(b.data, "MESSAGE sip:bob@gw.test SIP/2.0\r\n", 33) == 0);
+	xbuf_free(&b);
+
+	/* an address that cannot be mapped: nothing written */
+	m.from = "partner.test";
+	xbuf_init(&b);
+	ATF_CHECK(map_message(&b, &m) == -1);
+	ATF_CHECK(b.len == 0);
+	xbuf_free(&b);
+}
+
+ATF_TC_WITHOUT_HEAD(message_request_injection);
+ATF_TC_BODY(message_request_injection, tc)
+{
+	const char *names[] = { "Via", "Max-Forwards", "From", "To",
+		    "Call-ID", "CSeq", "Subject", "Content-Type",
+		    "Content-Length" };
+	struct map_message	 m = message_base();
+	struct sipmsg		 sm;
+	struct xbuf		 b;
+	char			 err[128];
+	size_t			 used, i;
+	int			 code;
+
+	/* every way a value from the stanza could end a header line, and
+	 * DEL, which XML carries and a SIP header may not */
+	m.subject = "a\r\nTo: <sip:evil@example>\r\n\r\nMESSAGE x\n\r\x7f" "b";
+	m.lang = "en\r\nX-Injected: 1";
+	m.thread = "t\r\nCall-ID: evil";
+	m.body = "\r\n\r\nMESSAGE sip:evil@example SIP/2.0\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	xbuf_init(&b);
+	ATF_REQUIRE(map_message(&b, &m) == 0);
+	ATF_REQUIRE_MSG(sipmsg_parse(&sm, b.data, b.len, &used, &code, err,
+	    sizeof(err)) == 1, "%d %s: %.*s", code, err, (int)b.len, b.data);
+	ATF_CHECK_MSG(used == b.len, "%zu of %zu bytes read", used, b.len);
+	ATF_CHECK(sm.request && strcmp(sm.method, "MESSAGE") == 0);
+	ATF_REQUIRE_MSG(sm.nheaders == sizeof(names) / sizeof(names[0]),
+	    "%zu headers", sm.nheaders);
+	for (i = 0; i < sm.nheaders; i++)
+		ATF_CHECK_MSG(strcmp(sm.headers[i].name, names[i]) == 0,
+		    "header %zu is %s", i, sm.headers[i].name);
+	ATF_CHECK_STREQ(sm.to, "<sip:bob@gw.test>");
+	ATF_CHECK_STREQ(sm.subject,
+	    "aTo: <sip:evil@example>MESSAGE xb");
+	ATF_CHECK(strncmp(sm.call_id, "t-", 2) == 0);
+	ATF_CHECK(sm.bodylen == strlen(m.body) &&
+	    memcmp(sm.body, m.body, sm.bodylen) == 0);
+	sipmsg_free(&sm);
+	xbuf_free(&b);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, jid_to_sip_basic);
@@ -723,6 +844,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, reason_phrases);
 	ATF_TP_ADD_TC(tp, thread_to_callid);
 	ATF_TP_ADD_TC(tp, lang_tags);
+	ATF_TP_ADD_TC(tp, message_request);
+	ATF_TP_ADD_TC(tp, message_request_injection);
 
 	return (atf_no_error());
 }
