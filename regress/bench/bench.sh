@@ -5,7 +5,8 @@
 # messages/s each way, latency, the gateway's CPU time per message, the
 # rate at which s2s streams come up and the memory an idle authenticated
 # stream holds, and each of its processes' resident memory at the start
-# and at the end.
+# and at the end; first, what a wakeup costs here and whether the XML
+# parser stays linear when a token comes a byte at a time.
 # Exits non-zero if a message went missing.  Needs root (namespace,
 # xmppgwd's privilege drop) and what "make deps" installs.
 #
@@ -46,7 +47,7 @@ PROXY=127.0.0.30	# xgwbench as the SIP proxy
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
 for f in "$top/xmppgwd/xmppgwd" "$top/xmppgwctl/xmppgwctl" \
-    "$bench/xgwbench" "$bench/wakecost"; do
+    "$bench/xgwbench" "$bench/wakecost" "$bench/xmltrickle"; do
 	[ -x "$f" ] || { echo "bench: $f is not built" >&2; exit 1; }
 done
 
@@ -82,6 +83,8 @@ netns_create
 # what a wakeup costs here sets the cost per message at moderate rates
 netns_exec "$bench/wakecost" ||
     atf_fail "wakecost failed"
+# the stream parser stays linear when a token comes a byte at a time
+"$bench/xmltrickle" || atf_fail "xmltrickle failed"
 make_certs gw.test $(echo "$domains" | tr ',' ' ')
 
 gw_conf_head $GW > xmppgwd.conf
