@@ -214,6 +214,7 @@ static int	sip_peer_input(struct sip_peer *, const char *, size_t);
 static struct tls_srv *sip_server(struct xgw_config *);
 static void	sip_peer_request(struct sip_peer *, struct sipmsg *);
 static void	sip_answered(int);
+static void	sip_peer_unframed(struct sip_peer *, int, const char *);
 static void	sip_refuse(struct sip_peer *, struct sipmsg *, const char *,
 		    int, const char *, const char *, const char *);
 static void	sip_peer_respond(struct sip_peer *, const char *, int,
@@ -1232,6 +1233,12 @@ sip_peer_read(int fd, short event, void *arg)
 		} else if ((n = read(fd, buf, sizeof(buf))) == -1 &&
 		    (errno == EAGAIN || errno == EINTR))
 			return;
+		if (n == 0 && pe->inlen > 0) {
+			/* the peer may still read: half a request, 400 */
+			sip_peer_unframed(pe, 400, "the connection ended in "
+			    "the middle of a request");
+			return;
+		}
 		if (n <= 0) {
 			sip_peer_close(pe);
 			return;
@@ -1248,7 +1255,7 @@ static int
 sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
 {
 	struct sipmsg	 m;
-	char		 buf[256], err[128], *p;
+	char		 err[128], *p;
 	size_t		 used, off;
 	int		 r, code;
 
@@ -1270,20 +1277,9 @@ sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
 			break;
 		}
 		if (r == -1) {
-			/* no framing left to answer in: say it and close */
-			log_info("sip: from %s: %s", pe->addr, err);
-			if (pe->inlen - off > 8 &&
-			    memcmp(pe->in + off, "MESSAGE ", 8) == 0)
-				sip_answered(code);
-			/* best effort: the connection ends either way */
-			snprintf(buf, sizeof(buf), "SIP/2.0 %d %s\r\n"
-			    "Content-Length: 0\r\n\r\n", code,
-			    map_sip_reason(code));
-			if ((pe->tls != NULL ? tls_write(pe->tls, buf,
-			    strlen(buf)) : write(pe->fd, buf, strlen(buf))) < 0)
-				log_debug("sip: %s: could not say %d", pe->addr,
-				    code);
-			sip_peer_close(pe);
+			memmove(pe->in, pe->in + off, pe->inlen - off);
+			pe->inlen -= off;
+			sip_peer_unframed(pe, code, err);
 			return (-1);
 		}
 		if (m.request)
@@ -1295,6 +1291,28 @@ sip_peer_input(struct sip_peer *pe, const char *data, size_t len)
 	memmove(pe->in, pe->in + off, pe->inlen - off);
 	pe->inlen -= off;
 	return (0);
+}
+
+/*
+ * What is left of pe's input cannot be framed as a request, so there is
+ * nothing to copy into a response and no telling where the next request
+ * would start: log why, say the status line (best effort) and close.
+ */
+static void
+sip_peer_unframed(struct sip_peer *pe, int code, const char *why)
+{
+	char	 buf[128];
+
+	log_info("sip: from %s: %s (%zu bytes): answered %d and closed",
+	    pe->addr, why, pe->inlen, code);
+	if (pe->inlen > 8 && memcmp(pe->in, "MESSAGE ", 8) == 0)
+		sip_answered(code);
+	snprintf(buf, sizeof(buf), "SIP/2.0 %d %s\r\nContent-Length: 0\r\n"
+	    "\r\n", code, map_sip_reason(code));
+	if ((pe->tls != NULL ? tls_write(pe->tls, buf, strlen(buf)) :
+	    write(pe->fd, buf, strlen(buf))) < 0)
+		log_debug("sip: %s: could not say %d", pe->addr, code);
+	sip_peer_close(pe);
 }
 
 /* the lines a response copies from its request (RFC 3261 8.2.6.2) */

@@ -552,6 +552,43 @@ CASES
 }
 sip_malformed_requests_answered_cleanup() { netns_destroy; }
 
+atf_test_case sip_protos_style_battery cleanup
+sip_protos_style_battery_head() { atf_set descr "251 INVITEs from the proxy's address, each with one element an overflow, a format string, an extreme integer, empty, NUL, control or non-ASCII bytes, a CRLF, missing or twice (PROTOS c07-sip, over TCP): each is answered with a 4xx/5xx, the sip process is the same one afterwards and still relays a MESSAGE"; atf_set require.user root; atf_set timeout 300; }
+sip_protos_style_battery_body() {
+	setup uas_200
+	xmppclient_start carol recv --jid carol@partner.test --password pw \
+	    --server $PA --count 1 --timeout 60
+	before=$(sip_pid)
+	[ -n "$before" ] || atf_fail "no sip process"
+	netns_exec "$PEERS_PYTHON" "$(peers_lib)/sipbattery.py" $PROXY $GW \
+	    5060 > battery.out 2>&1 ||
+	    atf_fail "$(oneline "$(head -20 battery.out)")"
+	grep -q "^251 cases answered" battery.out ||
+	    atf_fail "$(oneline "$(cat battery.out)")"
+	[ "$(sip_pid)" = "$before" ] ||
+	    atf_fail "the sip process was restarted: $before -> $(sip_pid)"
+	# the header block that never ended is answered at the peer's EOF
+	grep -q "sip: from $PROXY:[0-9]*: the connection ended in the middle of a request ([0-9]* bytes): answered 400 and closed" xmppgwd.log ||
+	    atf_fail "no log line for the unended request"
+	R="MESSAGE sip:carol@partner.test SIP/2.0"
+	rawpeer --bind $PROXY --connect $GW 5060 \
+	    "send-hex $(printf "$R\r\nVia: SIP/2.0/TCP $PROXY:5060;branch=z9hG4bKok\r\nFrom: <sip:dave@gw.test>;tag=1\r\nTo: <sip:carol@partner.test>\r\nCall-ID: ok\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi" | od -v -An -tx1 | tr -d ' \n')" \
+	    "expect -t 20 ^SIP/2.0 200 " > raw.out 2>&1 ||
+	    atf_fail "after them: $(oneline "$(cat raw.out)")"
+	bg_wait carol || atf_fail "carol: $(oneline "$(cat carol.out carol.err)")"
+	grep -q "^message dave@gw.test hi" carol.out ||
+	    atf_fail "carol got: $(oneline "$(cat carol.out)")"
+}
+sip_protos_style_battery_cleanup() { netns_destroy; }
+
+# sip_pid: the pid of the sip process
+sip_pid() {
+	for _p in $(pgrep -P "$(cat xmppgwd.pid)"); do
+		tr '\0' ' ' < /proc/$_p/cmdline | grep -q "^xmppgwd: sip" &&
+		    echo $_p
+	done
+}
+
 # sip_rss: the resident memory of the sip process, in KiB
 sip_rss() {
 	for _p in $(pgrep -P "$(cat xmppgwd.pid)"); do
@@ -621,6 +658,7 @@ atf_init_test_cases() {
 	atf_add_test_case sip_nul_in_body_400
 	atf_add_test_case embedded_addresses_not_trusted
 	atf_add_test_case sip_malformed_requests_answered
+	atf_add_test_case sip_protos_style_battery
 	atf_add_test_case connection_churn_does_not_grow
 	atf_add_test_case xmpp_to_sip_in_flight_capped
 }
