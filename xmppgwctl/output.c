@@ -213,9 +213,18 @@ text_tail(enum actions a)
 {
 }
 
+static void
+text_partner_streams(const struct xgw_partner *p)
+{
+	text_partner(p);
+	printf("\n");
+	text_head(SHOW_STREAMS);
+}
+
 const struct output text_output = {
 	text_head, text_proc, text_confinfo, text_partner, text_stream,
-	text_counters, text_cause, text_auth, text_result, text_tail
+	text_counters, text_cause, text_auth, text_result, text_tail,
+	text_partner_streams
 };
 
 /* JSON */
@@ -430,6 +439,17 @@ json_result(int ok, const char *msg)
 }
 
 static void
+json_partner_streams(const struct xgw_partner *p)
+{
+	printf("{\"partner\":");
+	json_first = 1;
+	json_partner(p);
+	printf(",\"streams\":[");
+	json_first = 1;
+	json_open = 1;
+}
+
+static void
 json_tail(enum actions a)
 {
 	if (a == STATUS)
@@ -441,5 +461,6 @@ json_tail(enum actions a)
 
 const struct output json_output = {
 	json_head, json_proc, json_confinfo, json_partner, json_stream,
-	json_counters, json_cause, json_auth, json_result, json_tail
+	json_counters, json_cause, json_auth, json_result, json_tail,
+	json_partner_streams
 };

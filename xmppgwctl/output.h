@@ -51,6 +51,8 @@ struct output {
 	void	(*auth)(const struct ctl_auth *);
 	void	(*result)(int, const char *);
 	void	(*tail)(enum actions);
+	/* show partners NAME: the partner, then its streams follow */
+	void	(*partner_streams)(const struct xgw_partner *);
 };
 
 extern const struct output text_output, json_output;

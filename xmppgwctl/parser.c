@@ -46,6 +46,7 @@ static const struct token t_log[];
 static const struct token t_authorize[];
 static const struct token t_jid[];
 static const struct token t_show_auths[];
+static const struct token t_show_partner[];
 
 static const struct token t_end[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
@@ -63,7 +64,7 @@ static const struct token t_main[] = {
 
 static const struct token t_show[] = {
 	{ KEYWORD,	"authorizations", SHOW_AUTHS,	t_show_auths },
-	{ KEYWORD,	"partners",	SHOW_PARTNERS,	t_end },
+	{ KEYWORD,	"partners",	SHOW_PARTNERS,	t_show_partner },
 	{ KEYWORD,	"streams",	SHOW_STREAMS,	t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
@@ -87,6 +88,12 @@ static const struct token t_jid[] = {
 static const struct token t_show_auths[] = {
 	{ NOTOKEN,	"",		NONE,		NULL },
 	{ USERARG,	"user@domain",	NONE,		t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_show_partner[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ JIDARG,	"partner-domain", SHOW_PARTNER,	t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -146,6 +153,8 @@ match_token(const char *word, const struct token *table)
 				return (NULL);
 			}
 			memcpy(dst, word, len + 1);
+			if (table[i].value != NONE)
+				res.action = table[i].value;
 			return (&table[i]);
 		}
 		if (table[i].type != KEYWORD || len == 0)

@@ -27,7 +27,8 @@ enum actions {
 	LOG_BRIEF,
 	AUTHORIZE,
 	REVOKE,
-	SHOW_AUTHS
+	SHOW_AUTHS,
+	SHOW_PARTNER	/* show partners NAME */
 };
 
 #define PARSE_ARG_MAX	3072	/* a JID */
@@ -35,7 +36,7 @@ enum actions {
 struct parse_result {
 	enum actions	 action;
 	char		 user[PARSE_ARG_MAX];	/* a local user */
-	char		 jid[PARSE_ARG_MAX];	/* a remote contact */
+	char		 jid[PARSE_ARG_MAX];	/* a remote contact, a partner */
 };
 
 struct parse_result	*parse(int, char *[]);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,9 @@
 static __attribute__((__noreturn__)) void usage(void);
 static int	 show(struct imsg *, struct parse_result *,
 		    const struct output *, int *);
+static int	 show_partner(struct imsg *, struct parse_result *,
+		    const struct output *, int *);
+static int	 stream_decode(struct imsg *, struct ctl_stream *);
 
 static __attribute__((__noreturn__)) void
 usage(void)
@@ -106,6 +110,11 @@ main(int argc, char *argv[])
 	case SHOW_STREAMS:
 		imsg_compose(&ibuf, IMSG_CTL_SHOW_STREAMS, 0, 0, -1, NULL, 0);
 		break;
+	case SHOW_PARTNER:
+		/* both listings, filtered here: the partner, then its streams */
+		imsg_compose(&ibuf, IMSG_CTL_SHOW_PARTNERS, 0, 0, -1, NULL, 0);
+		imsg_compose(&ibuf, IMSG_CTL_SHOW_STREAMS, 0, 0, -1, NULL, 0);
+		break;
 	case AUTHORIZE:
 	case REVOKE:
 	case SHOW_AUTHS:
@@ -140,12 +149,112 @@ main(int argc, char *argv[])
 				errx(1, "malformed answer from xmppgwd");
 			if (n == 0)
 				break;
-			done = show(&imsg, res, out, &status);
+			done = res->action == SHOW_PARTNER ?
+			    show_partner(&imsg, res, out, &status) :
+			    show(&imsg, res, out, &status);
 			imsg_free(&imsg);
 		}
 	}
 	close(fd);
 	return (status);
+}
+
+/* show partners NAME: the partner whose domain, or one of them, is NAME */
+static struct xgw_partner	 sel;
+static int			 sel_found, sel_listed;
+
+static int
+partner_is(struct xgw_partner *p, const char *name)
+{
+	struct xgw_name	*n;
+
+	if (strcasecmp(p->name, name) == 0)
+		return (1);
+	TAILQ_FOREACH(n, &p->domains, entry)
+		if (strcasecmp(n->name, name) == 0)
+			return (1);
+	return (0);
+}
+
+static int
+show_partner(struct imsg *imsg, struct parse_result *res,
+    const struct output *out, int *status)
+{
+	struct xgw_partner	 p;
+	struct ctl_stream	 st;
+	struct imsg_cursor	 c;
+	char			 msg[PARSE_ARG_MAX + 32];
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_PARTNER:
+		imsg_cursor(imsg, &c);
+		if (sel_found) {
+			/* domains are unique: no other one can match */
+			if (partner_decode(&c, &p) == -1 ||
+			    imsg_cursor_end(&c) == -1)
+				errx(1, "malformed partner record");
+			partner_free_domains(&p);
+			return (0);
+		}
+		if (partner_decode(&c, &sel) == -1 ||
+		    imsg_cursor_end(&c) == -1)
+			errx(1, "malformed partner record");
+		if (partner_is(&sel, res->jid))
+			sel_found = 1;
+		else
+			partner_free_domains(&sel);
+		return (0);
+	case IMSG_CTL_STREAM:
+		if (stream_decode(imsg, &st) == -1)
+			errx(1, "malformed stream record");
+		if (sel_listed && partner_is(&sel, st.remote))
+			out->stream(&st);
+		return (0);
+	case IMSG_CTL_END:
+		if (sel_listed) {
+			out->tail(res->action);
+			return (1);
+		}
+		if (!sel_found) {
+			snprintf(msg, sizeof(msg), "no partner %s", res->jid);
+			if (out == &text_output)
+				fprintf(stderr, "xmppgwctl: %s\n", msg);
+			else
+				out->result(0, msg);
+			*status = 1;
+			return (1);
+		}
+		out->partner_streams(&sel);
+		sel_listed = 1;
+		return (0);
+	default:
+		return (show(imsg, res, out, status));
+	}
+}
+
+static int
+stream_decode(struct imsg *imsg, struct ctl_stream *st)
+{
+	struct imsg_cursor	 c;
+
+	memset(st, 0, sizeof(*st));
+	imsg_cursor(imsg, &c);
+	if (imsg_read_u32(&c, &st->instance) == -1 ||
+	    imsg_read_u32(&c, &st->id) == -1 ||
+	    imsg_read_string(&c, st->dir, sizeof(st->dir)) == -1 ||
+	    imsg_read_string(&c, st->local, sizeof(st->local)) == -1 ||
+	    imsg_read_string(&c, st->remote, sizeof(st->remote)) == -1 ||
+	    imsg_read_string(&c, st->addr, sizeof(st->addr)) == -1 ||
+	    imsg_read_string(&c, st->tls_version,
+	    sizeof(st->tls_version)) == -1 ||
+	    imsg_read_string(&c, st->tls_cipher,
+	    sizeof(st->tls_cipher)) == -1 ||
+	    imsg_read_string(&c, st->auth, sizeof(st->auth)) == -1 ||
+	    imsg_read_string(&c, st->state, sizeof(st->state)) == -1 ||
+	    imsg_read_u32(&c, &st->age) == -1 ||
+	    imsg_cursor_end(&c) == -1)
+		return (-1);
+	return (0);
 }
 
 static int
@@ -185,22 +294,7 @@ show(struct imsg *imsg, struct parse_result *res, const struct output *out,
 		partner_free_domains(&p);
 		return (0);
 	case IMSG_CTL_STREAM:
-		memset(&st, 0, sizeof(st));
-		imsg_cursor(imsg, &c);
-		if (imsg_read_u32(&c, &st.instance) == -1 ||
-		    imsg_read_u32(&c, &st.id) == -1 ||
-		    imsg_read_string(&c, st.dir, sizeof(st.dir)) == -1 ||
-		    imsg_read_string(&c, st.local, sizeof(st.local)) == -1 ||
-		    imsg_read_string(&c, st.remote, sizeof(st.remote)) == -1 ||
-		    imsg_read_string(&c, st.addr, sizeof(st.addr)) == -1 ||
-		    imsg_read_string(&c, st.tls_version,
-		    sizeof(st.tls_version)) == -1 ||
-		    imsg_read_string(&c, st.tls_cipher,
-		    sizeof(st.tls_cipher)) == -1 ||
-		    imsg_read_string(&c, st.auth, sizeof(st.auth)) == -1 ||
-		    imsg_read_string(&c, st.state, sizeof(st.state)) == -1 ||
-		    imsg_read_u32(&c, &st.age) == -1 ||
-		    imsg_cursor_end(&c) == -1)
+		if (stream_decode(imsg, &st) == -1)
 			errx(1, "malformed stream record");
 		out->stream(&st);
 		return (0);

@@ -133,7 +133,7 @@ status_text_and_json_cleanup() { netns_destroy; }
 
 atf_test_case show_partners cleanup
 show_partners_head() {
-	atf_set descr "xmppgwctl show partners prints every partner setting"
+	atf_set descr "xmppgwctl show partners prints every partner setting; show partner NAME one partner, named by any of its domains, and its streams"
 	atf_set require.user root
 }
 show_partners_body() {
@@ -161,6 +161,21 @@ print(len(p), p[1]["domain"], p[1]["connections"], p[1]["proxy"]["port"])' \
 	    "$(XGWCTL)" -j -s "$PWD/ctl.sock" show partners
 	# prefixes are enough
 	atf_check -o match:"^partner partner.test" "$(XGWCTL)" -s "$PWD/ctl.sock" sh p
+	# one partner, named by any of its domains; its streams (none here)
+	atf_check -o save:one.out "$(XGWCTL)" -s "$PWD/ctl.sock" \
+	    show partner EU.other.test
+	grep -q "^partner other.test" one.out || atf_fail "$(cat one.out)"
+	grep -q "^partner partner.test" one.out && atf_fail "$(cat one.out)"
+	grep -q "^dir  *local  *remote" one.out || atf_fail "$(cat one.out)"
+	atf_check -o inline:"other.test 0\n" /usr/bin/python3 -c '
+import json, subprocess, sys
+d = json.loads(subprocess.run(sys.argv[1:], capture_output=True).stdout)
+print(d["partner"]["domain"], len(d["streams"]))' \
+	    "$(XGWCTL)" -j -s "$PWD/ctl.sock" show partners chat.other.test
+	atf_check -s exit:1 -e inline:"xmppgwctl: no partner nobody.test\n" \
+	    "$(XGWCTL)" -s "$PWD/ctl.sock" show partner nobody.test
+	atf_check -s exit:1 -o match:'"result":"failed"' \
+	    "$(XGWCTL)" -j -s "$PWD/ctl.sock" show partner nobody.test
 }
 show_partners_cleanup() { netns_destroy; }
 

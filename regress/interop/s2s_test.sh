@@ -120,6 +120,15 @@ sasl_external_both_ways_body() {
 	"$(XGWCTL)" -s "$PWD/ctl.sock" show streams | grep -q 'TLSv1.[23]' ||
 	    atf_fail "show streams has no TLS version"
 	gw_log_has "partner.test authenticated by SASL EXTERNAL"
+	# the partner and only its streams, both ways
+	atf_check -o inline:"partner.test in,out partner.test\n" \
+	    /usr/bin/python3 -c '
+import json, subprocess, sys
+d = json.loads(subprocess.run(sys.argv[1:], capture_output=True).stdout)
+s = d["streams"]
+print(d["partner"]["domain"], ",".join(sorted(set(x["direction"] for x in s))),
+    ",".join(sorted(set(x["remote"] for x in s))))' \
+	    "$(XGWCTL)" -j -s "$PWD/ctl.sock" show partner partner.test
 }
 sasl_external_both_ways_cleanup() { netns_destroy; }
 
