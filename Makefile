@@ -46,13 +46,14 @@ D_SRCS	= xmppgwd/xmppgwd.c xmppgwd/proc.c xmppgwd/sandbox.c \
 	  xmppgwd/stanza.c xmppgwd/auth.c xmppgwd/dns.c xmppgwd/sipmsg.c \
 	  xmppgwd/map.c xmppgwd/store.c xmppgwd/tlssrv.c $(COMMON)
 C_SRCS	= xmppgwctl/xmppgwctl.c xmppgwctl/parser.c xmppgwctl/output.c \
-	  xmppgwd/partner.c \
+	  xmppgwctl/certreq.c xmppgwd/partner.c \
 	  $(COMMON)
 
 D_OBJS	= $(D_SRCS:.c=.o) xmppgwd/parse.o
 C_OBJS	= $(C_SRCS:.c=.o)
 HDRS	= xmppgwd/xmppgwd.h xmppgwd/imsg.h xmppgwd/log.h \
 	  xmppgwd/control.h xmppgwctl/parser.h xmppgwctl/output.h \
+	  xmppgwctl/certreq.h \
 	  xmppgwd/s2s.h xmppgwd/xml.h xmppgwd/stanza.h xmppgwd/auth.h \
 	  xmppgwd/dns.h xmppgwd/sipmsg.h xmppgwd/map.h xmppgwd/store.h
 

@@ -47,6 +47,8 @@ static const struct token t_authorize[];
 static const struct token t_jid[];
 static const struct token t_show_auths[];
 static const struct token t_show_partner[];
+static const struct token t_cert[];
+static const struct token t_cert_domain[];
 
 static const struct token t_end[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
@@ -54,6 +56,7 @@ static const struct token t_end[] = {
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"authorize",	AUTHORIZE,	t_authorize },
+	{ KEYWORD,	"certificate",	NONE,		t_cert },
 	{ KEYWORD,	"log",		NONE,		t_log },
 	{ KEYWORD,	"reload",	RELOAD,		t_end },
 	{ KEYWORD,	"revoke",	REVOKE,		t_authorize },
@@ -94,6 +97,16 @@ static const struct token t_show_auths[] = {
 static const struct token t_show_partner[] = {
 	{ NOTOKEN,	"",		NONE,		NULL },
 	{ JIDARG,	"partner-domain", SHOW_PARTNER,	t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cert[] = {
+	{ KEYWORD,	"request",	NONE,		t_cert_domain },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cert_domain[] = {
+	{ JIDARG,	"domain",	CERT_REQUEST,	t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

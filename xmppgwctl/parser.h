@@ -28,7 +28,8 @@ enum actions {
 	AUTHORIZE,
 	REVOKE,
 	SHOW_AUTHS,
-	SHOW_PARTNER	/* show partners NAME */
+	SHOW_PARTNER,	/* show partners NAME */
+	CERT_REQUEST	/* certificate request DOMAIN: local, no daemon */
 };
 
 #define PARSE_ARG_MAX	3072	/* a JID */

@@ -34,6 +34,7 @@
 #include "control.h"
 #include "parser.h"
 #include "output.h"
+#include "certreq.h"
 
 static __attribute__((__noreturn__)) void usage(void);
 static int	 show(struct imsg *, struct parse_result *,
@@ -83,6 +84,8 @@ main(int argc, char *argv[])
 		usage();
 	if ((res = parse(argc, argv)) == NULL)
 		exit(1);
+	if (res->action == CERT_REQUEST)
+		return (cert_request(res->jid));
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -133,6 +136,7 @@ main(int argc, char *argv[])
 		imsg_compose(&ibuf, IMSG_CTL_VERBOSE, 0, 0, -1, &v, sizeof(v));
 		break;
 	case NONE:
+	case CERT_REQUEST:
 		usage();
 	}
 	if (imsgbuf_flush(&ibuf) == -1)

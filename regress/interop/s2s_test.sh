@@ -132,6 +132,49 @@ print(d["partner"]["domain"], ",".join(sorted(set(x["direction"] for x in s))),
 }
 sasl_external_both_ways_cleanup() { netns_destroy; }
 
+atf_test_case certificate_request_accepted_by_prosody cleanup
+certificate_request_accepted_by_prosody_head() {
+	atf_set descr "xmppgwctl certificate request makes a key and a CSR; signed by a CA Prosody trusts, the certificate authenticates gw.test by SASL EXTERNAL both ways"
+	atf_set require.user root
+}
+certificate_request_accepted_by_prosody_body() {
+	ensure_user
+	netns_create
+	make_certs partner.test
+	(cd certs && "$(XGWCTL)" certificate request GW.test) > req.out 2>&1 ||
+	    atf_fail "certificate request: $(oneline "$(cat req.out)")"
+	[ "$(stat -c %a certs/gw.test.key)" = 600 ] ||
+	    atf_fail "key mode $(stat -c %a certs/gw.test.key)"
+	atf_check -s exit:1 -e match:"gw.test.key: File exists" \
+	    sh -c "cd certs && '$(XGWCTL)' certificate request gw.test"
+	atf_check -s exit:1 -e match:"not a domain name" \
+	    "$(XGWCTL)" certificate request bad..test
+	atf_check -s exit:0 -o ignore -e ignore openssl req -in certs/gw.test.csr \
+	    -noout -verify
+	openssl req -in certs/gw.test.csr -noout -text > csr.txt
+	for re in "Subject: CN *= *gw.test" "DNS:gw.test" \
+	    "SRVName::_xmpp-server.gw.test" "XmppAddr::gw.test" \
+	    "TLS Web Server Authentication, TLS Web Client Authentication"; do
+		grep -q "$re" csr.txt || atf_fail "the request lacks $re"
+	done
+	openssl x509 -req -in certs/gw.test.csr -CA certs/ca.crt \
+	    -CAkey certs/ca.key -CAcreateserial -days 2 -copy_extensions copy \
+	    -out certs/gw.test.crt 2> sign.err ||
+	    atf_fail "signing: $(oneline "$(cat sign.err)")"
+	make_certs gw2.test
+	dns_start gw.test=$GW gw2.test=$GW partner.test=$PA
+	prosody_start p partner.test $PA
+	prosody_register p alice partner.test pw
+	gw_conf "tls required
+	sasl required
+	dialback no"
+	xgwd_start "$PWD/xmppgwd.conf"
+	send_expect_error service-unavailable
+	check_auth in "SASL EXTERNAL"
+	check_auth out "SASL EXTERNAL"
+}
+certificate_request_accepted_by_prosody_cleanup() { netns_destroy; }
+
 atf_test_case serverauth_only_certificates_both_ways cleanup
 serverauth_only_certificates_both_ways_head() {
 	atf_set descr "certificates with EKU serverAuth only (Let's Encrypt's since 2026), ours and Prosody's: SASL EXTERNAL in and out"
@@ -1203,6 +1246,7 @@ connection_churn_does_not_grow_cleanup() { netns_destroy; }
 
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
+	atf_add_test_case certificate_request_accepted_by_prosody
 	atf_add_test_case serverauth_only_certificates_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
 	atf_add_test_case dialback_when_certificate_wrong_name
