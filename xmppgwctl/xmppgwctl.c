@@ -21,12 +21,12 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +64,7 @@ main(int argc, char *argv[])
 	const struct output	*out = &text_output;
 	const char		*sockname = XMPPGWD_SOCKET;
 	uint32_t		 v;
+	char			*p;
 	int			 ch, fd, n, done = 0, status = 0;
 
 	while ((ch = getopt(argc, argv, "js:")) != -1) {
@@ -86,6 +87,9 @@ main(int argc, char *argv[])
 		exit(1);
 	if (res->action == CERT_REQUEST)
 		return (cert_request(res->jid));
+	if (res->action == SHOW_PARTNER)
+		for (p = res->jid; *p != '\0'; p++)
+			*p = tolower((unsigned char)*p);
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -163,22 +167,12 @@ main(int argc, char *argv[])
 	return (status);
 }
 
-/* show partners NAME: the partner whose domain, or one of them, is NAME */
+/*
+ * show partners NAME: the partner whose domain, or one of them, is NAME
+ * (lower-cased: the daemon's domains are)
+ */
 static struct xgw_partner	 sel;
 static int			 sel_found, sel_listed;
-
-static int
-partner_is(struct xgw_partner *p, const char *name)
-{
-	struct xgw_name	*n;
-
-	if (strcasecmp(p->name, name) == 0)
-		return (1);
-	TAILQ_FOREACH(n, &p->domains, entry)
-		if (strcasecmp(n->name, name) == 0)
-			return (1);
-	return (0);
-}
 
 static int
 show_partner(struct imsg *imsg, struct parse_result *res,
@@ -203,7 +197,7 @@ show_partner(struct imsg *imsg, struct parse_result *res,
 		if (partner_decode(&c, &sel) == -1 ||
 		    imsg_cursor_end(&c) == -1)
 			errx(1, "malformed partner record");
-		if (partner_is(&sel, res->jid))
+		if (partner_has_domain(&sel, res->jid))
 			sel_found = 1;
 		else
 			partner_free_domains(&sel);
@@ -211,7 +205,7 @@ show_partner(struct imsg *imsg, struct parse_result *res,
 	case IMSG_CTL_STREAM:
 		if (stream_decode(imsg, &st) == -1)
 			errx(1, "malformed stream record");
-		if (sel_listed && partner_is(&sel, st.remote))
+		if (sel_listed && partner_has_domain(&sel, st.remote))
 			out->stream(&st);
 		return (0);
 	case IMSG_CTL_END:

@@ -233,22 +233,31 @@ partner_free_domains(struct xgw_partner *p)
 	}
 }
 
+/* is domain the partner's primary domain or one of its additional ones? */
+int
+partner_has_domain(const struct xgw_partner *p, const char *domain)
+{
+	const struct xgw_name	*n;
+
+	if (strcmp(p->name, domain) == 0)
+		return (1);
+	TAILQ_FOREACH(n, &p->domains, entry)
+		if (strcmp(n->name, domain) == 0)
+			return (1);
+	return (0);
+}
+
 /* the partner that a domain (primary or additional) belongs to */
 struct xgw_partner *
 partner_find(struct xgw_config *conf, const char *domain)
 {
 	struct xgw_partner	*p;
-	struct xgw_name		*n;
 
 	if (conf == NULL)
 		return (NULL);
-	TAILQ_FOREACH(p, &conf->partners, entry) {
-		if (strcmp(p->name, domain) == 0)
+	TAILQ_FOREACH(p, &conf->partners, entry)
+		if (partner_has_domain(p, domain))
 			return (p);
-		TAILQ_FOREACH(n, &p->domains, entry)
-			if (strcmp(n->name, domain) == 0)
-				return (p);
-	}
 	return (NULL);
 }
 

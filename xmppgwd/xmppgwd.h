@@ -390,6 +390,7 @@ int		 partner_encode(struct ibuf *, const struct xgw_partner *);
 int		 partner_decode(struct imsg_cursor *, struct xgw_partner *);
 void		 partner_free_domains(struct xgw_partner *);
 struct xgw_partner *partner_find(struct xgw_config *, const char *);
+int		 partner_has_domain(const struct xgw_partner *, const char *);
 int		 domain_is_local(struct xgw_config *, const char *);
 unsigned int	 domain_instance(const char *, unsigned int);
 
