@@ -86,12 +86,35 @@ def one_sip(host, port, i, trusted, untrusted):
         s.close()
 
 
+def authenticated(s, ctx):
+    """STARTTLS and SASL EXTERNAL on s, up to the features after
+    <success/>: the TLS socket, or None where a step failed."""
+    s.sendall(HDR)
+    if not read_until(s, b"</stream:features>"):
+        return None
+    s.sendall(STARTTLS)
+    if not read_until(s, b"<proceed"):
+        return None
+    t = ctx.wrap_socket(s, server_hostname="gw.test")
+    for send, mark in ((HDR, b"</stream:features>"), (AUTH, b"<success"),
+                       (HDR, b"<stream:features/>")):
+        t.sendall(send)
+        if not read_until(t, mark):
+            return None
+    return t
+
+
 def one(host, port, kind, ctx):
     s = socket.create_connection((host, port), 5)
     s.settimeout(5)
     try:
         if kind == 0:
             s.sendall(HDR[:len(HDR) // 2])
+            return
+        if kind == 3:
+            t = authenticated(s, ctx)
+            if t is not None:
+                t.close()
             return
         s.sendall(HDR)
         if not read_until(s, b"</stream:features>") or kind == 1:
@@ -100,15 +123,7 @@ def one(host, port, kind, ctx):
         if not read_until(s, b"<proceed"):
             return
         t = ctx.wrap_socket(s, server_hostname="gw.test")
-        if kind == 2:
-            t.sendall(HDR[:len(HDR) // 2])
-        else:
-            t.sendall(HDR)
-            if read_until(t, b"</stream:features>"):
-                t.sendall(AUTH)
-                if read_until(t, b"<success"):
-                    t.sendall(HDR)
-                    read_until(t, b"<stream:features/>")
+        t.sendall(HDR[:len(HDR) // 2])
         t.close()
     except (OSError, ssl.SSLError):
         pass
@@ -159,22 +174,8 @@ def idle(host, port, count, cert, key, ready):
     for i in range(count):
         s = socket.create_connection((host, port), 5)
         s.settimeout(10)
-        s.sendall(HDR)
-        ok = read_until(s, b"</stream:features>")
-        if ok:
-            s.sendall(STARTTLS)
-            ok = read_until(s, b"<proceed")
-        if ok:
-            t = ctx.wrap_socket(s, server_hostname="gw.test")
-            t.sendall(HDR)
-            ok = read_until(t, b"</stream:features>")
-        if ok:
-            t.sendall(AUTH)
-            ok = read_until(t, b"<success")
-        if ok:
-            t.sendall(HDR)
-            ok = read_until(t, b"<stream:features/>")
-        if not ok:
+        t = authenticated(s, ctx)
+        if t is None:
             sys.stderr.write("stream %d: not authenticated\n" % i)
             return 1
         held.append(t)
