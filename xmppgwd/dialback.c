@@ -51,7 +51,7 @@ static int	dialback_dispatch(struct imsgev *, struct imsg *);
 static void	dialback_key_req(struct imsgev *, struct imsg *);
 static void	dialback_check_req(struct imsgev *, struct imsg *);
 static void	dialback_dns_req(struct imsgev *, struct imsg *);
-static void	dialback_dns_done(void *, const char *,
+static void	dialback_dns_done(void *, const char *, const char *,
 		    const struct sockaddr_storage *, size_t);
 static void	dialback_dns_reply(unsigned int, uint32_t, const char *,
 		    const struct sockaddr_storage *, size_t);
@@ -174,8 +174,9 @@ dialback_check_req(struct imsgev *iev, struct imsg *imsg)
 	explicit_bzero(key, sizeof(key));
 }
 
+/* text: without addresses the error, with them where they came from */
 static void
-dialback_dns_reply(unsigned int instance, uint32_t peerid, const char *err,
+dialback_dns_reply(unsigned int instance, uint32_t peerid, const char *text,
     const struct sockaddr_storage *addrs, size_t n)
 {
 	struct imsgev	*iev;
@@ -186,7 +187,7 @@ dialback_dns_reply(unsigned int instance, uint32_t peerid, const char *err,
 	if ((iev = proc_peer(PROC_TLS, instance)) == NULL)
 		return;		/* it restarted; the connection is gone */
 	/* the reader's buffer is 1024 bytes: a long list of names is cut */
-	(void)strlcpy(msg, err ? err : "", sizeof(msg));
+	(void)strlcpy(msg, text ? text : "", sizeof(msg));
 	if ((b = imsg_create(&iev->ibuf, IMSG_DNS_RESULT, peerid, 0,
 	    sizeof(msg) + n * sizeof(*addrs))) == NULL ||
 	    imsg_add_string(b, msg) == -1 ||
@@ -236,12 +237,12 @@ dialback_dns_req(struct imsgev *iev, struct imsg *imsg)
 }
 
 static void
-dialback_dns_done(void *arg, const char *err,
+dialback_dns_done(void *arg, const char *err, const char *how,
     const struct sockaddr_storage *addrs, size_t n)
 {
 	struct dns_req	*r = arg;
 
 	TAILQ_REMOVE(&db_reqs, r, entry);
-	dialback_dns_reply(r->instance, r->peerid, err, addrs, n);
+	dialback_dns_reply(r->instance, r->peerid, err ? err : how, addrs, n);
 	free(r);
 }

@@ -110,6 +110,8 @@ struct dns_lookup {
 	struct event		 timeout;
 	struct event		 done;
 	char			 error[1024];	/* "": success */
+	char			 how[1024];	/* on success: where from */
+	const char		*nosrv;		/* why there was no SRV */
 	struct sockaddr_storage	 addrs[DNS_MAX_ADDRS];
 	size_t			 naddrs;
 };
@@ -128,6 +130,7 @@ static const char *dns_rcode_name(int);
 static int	 dns_srv_parse(const uint8_t *, size_t, struct dns_srv *);
 static void	 dns_srv_cb(void *, int, struct ub_result *);
 static void	 dns_addr_cb(void *, int, struct ub_result *);
+static void	 dns_how(struct dns_lookup *);
 static void	 dns_fallback(struct dns_lookup *, const char *);
 static int	 dns_add_target(struct dns_lookup *, const char *, uint16_t);
 static void	 dns_start_addresses(struct dns_lookup *);
@@ -551,6 +554,7 @@ dns_fallback(struct dns_lookup *lk, const char *why)
 	log_debug("dns: %s: no SRV (%s), trying the domain on port %d",
 	    lk->domain, why, XMPP_S2S_PORT);
 	lk->source = DNS_SRC_FALLBACK;
+	lk->nosrv = why;
 	(void)dns_add_target(lk, lk->domain, XMPP_S2S_PORT);
 	dns_start_addresses(lk);
 }
@@ -711,6 +715,7 @@ dns_assemble(struct dns_lookup *lk)
 		}
 	}
 	if (lk->naddrs > 0) {
+		dns_how(lk);
 		dns_finish(lk);
 		return;
 	}
@@ -739,6 +744,38 @@ dns_assemble(struct dns_lookup *lk)
 		break;
 	}
 	dns_finish(lk);
+}
+
+/* say where the addresses came from, for xmppgwctl check partner */
+static void
+dns_how(struct dns_lookup *lk)
+{
+	char	 name[XGW_NAME_MAX + 16];
+	size_t	 i;
+
+	switch (lk->source) {
+	case DNS_SRC_SRV:
+		(void)snprintf(lk->how, sizeof(lk->how), "SRV %s%s:",
+		    DNS_SRV_PREFIX, lk->domain);
+		for (i = 0; i < lk->nt; i++) {
+			(void)snprintf(name, sizeof(name), "%s %s port %u",
+			    i > 0 ? "," : "", lk->t[i].name, lk->t[i].port);
+			(void)strlcat(lk->how, name, sizeof(lk->how));
+		}
+		break;
+	case DNS_SRC_FALLBACK:
+		(void)snprintf(lk->how, sizeof(lk->how), "no SRV record (%s): "
+		    "%s port %u", lk->nosrv, lk->domain, lk->t[0].port);
+		break;
+	case DNS_SRC_LITERAL:
+		(void)snprintf(lk->how, sizeof(lk->how), "address literal, "
+		    "port %u", lk->t[0].port);
+		break;
+	case DNS_SRC_PROXY:
+		(void)snprintf(lk->how, sizeof(lk->how), "proxy %s port %u "
+		    "(SRV not used)", lk->t[0].name, lk->t[0].port);
+		break;
+	}
 }
 
 /* answer known: hand it over from the event loop */
@@ -803,9 +840,9 @@ dns_deliver(int fd, short event, void *arg)
 	/* off the list first: the callback may call dns_free() */
 	TAILQ_REMOVE(&lk->ctx->lookups, lk, entry);
 	if (lk->error[0] != '\0')
-		lk->cb(lk->arg, lk->error, NULL, 0);
+		lk->cb(lk->arg, lk->error, NULL, NULL, 0);
 	else
-		lk->cb(lk->arg, NULL, lk->addrs, lk->naddrs);
+		lk->cb(lk->arg, NULL, lk->how, lk->addrs, lk->naddrs);
 	free(lk);
 }
 

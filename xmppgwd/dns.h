@@ -36,11 +36,13 @@ struct xgw_config;
 struct dns_ctx;
 
 /*
- * The answer: error is NULL and addrs/n hold addresses with their ports
- * in the order to try them, or error says what failed (for a log line
- * and an XMPP error text) and n is 0.
+ * The answer: error is NULL, how says where the addresses came from (SRV
+ * and its targets, the fallback to the domain, the proxy), and addrs/n
+ * hold addresses with their ports in the order to try them; or error
+ * says what failed (for a log line and an XMPP error text), how is NULL
+ * and n is 0.
  */
-typedef void	(*dns_cb)(void *, const char *,
+typedef void	(*dns_cb)(void *, const char *, const char *,
 		    const struct sockaddr_storage *, size_t);
 
 /* resolvers, resolver options and hosts entries from the config */

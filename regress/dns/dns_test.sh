@@ -267,8 +267,26 @@ free_cancels_outstanding_queries_body() {
 }
 free_cancels_outstanding_queries_cleanup() { netns_destroy; }
 
+atf_test_case where_the_addresses_came_from cleanup
+where_the_addresses_came_from_head() {
+	atf_set descr "with the addresses, dns.c says where they came from: the SRV targets, the fallback and its reason, the proxy, a literal (for xmppgwctl check partner)"
+	atf_set require.user root
+	atf_set require.progs "dnsmasq ip nsenter ss"
+}
+where_the_addresses_came_from_body() {
+	start_dnsmasq
+	check_lookup 0 "127.0.0.21 5300\n::1 5301\n127.0.0.22 5301\n127.0.0.25 5302\nfrom: SRV _xmpp-server._tcp.a.test: t1.a.test port 5300, t2.a.test port 5301, t3.a.test port 5302" -w a.test
+	check_lookup 0 "127.0.0.23 5269\nfrom: no SRV record (NXDOMAIN): plain.test port 5269" -w plain.test
+	check_lookup 0 "127.0.0.24 5270\nfrom: proxy proxy.test port 5270 (SRV not used)" -w -p proxy.test:5270 a.test
+	check_lookup 0 "127.0.0.9 5269\nfrom: address literal, port 5269" -w 127.0.0.9
+	# an error has no "from"
+	check_lookup 1 "error: no address for nowhere.test (NXDOMAIN)" -w nowhere.test
+}
+where_the_addresses_came_from_cleanup() { netns_destroy; }
+
 atf_init_test_cases() {
 	atf_add_test_case srv_port_zero_skipped
+	atf_add_test_case where_the_addresses_came_from
 	atf_add_test_case srv_with_two_targets_ordered_by_priority
 	atf_add_test_case srv_dot_target_means_no_service
 	atf_add_test_case no_srv_falls_back_to_a_record_port_5269

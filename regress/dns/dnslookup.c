@@ -18,11 +18,11 @@
  * dnslookup: drive xmppgwd/dns.c from the command line for the interop
  * tests in dns_test.sh.
  *
- *	dnslookup [-Ccv] [-R chroot] [-r resolver] [-o name=value]
+ *	dnslookup [-Ccvw] [-R chroot] [-r resolver] [-o name=value]
  *	    [-H name=addr] [-p proxy[:port]] domain
  *
  * prints "error: TEXT" (exit 1) or one "ADDRESS PORT" line per address
- * (exit 0).  -c runs the loop for CANCEL_AFTER with the lookup in
+ * (exit 0), after them with -w "from: TEXT", where they came from.  -c runs the loop for CANCEL_AFTER with the lookup in
  * flight (point -r at an address where nothing answers), then frees the
  * context and checks that the callback never ran ("cancelled"); -C
  * frees it at once, before the loop ever ran (an answer already
@@ -56,11 +56,12 @@
 
 static int	 answered;
 static int	 status = 2;
+static int	 where;
 
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 add_option(struct xgw_options *, const char *);
 static void	 free_config(struct xgw_config *);
-static void	 answer(void *, const char *,
+static void	 answer(void *, const char *, const char *,
 		    const struct sockaddr_storage *, size_t);
 static void	 deadline(int, short, void *);
 static void	 stop(int, short, void *);
@@ -68,7 +69,7 @@ static void	 stop(int, short, void *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dnslookup [-Ccv] [-R chroot] [-r resolver] "
+	fprintf(stderr, "usage: dnslookup [-Ccvw] [-R chroot] [-r resolver] "
 	    "[-o name=value]\n\t[-H name=addr] [-p proxy[:port]] domain\n");
 	exit(2);
 }
@@ -113,8 +114,8 @@ free_config(struct xgw_config *conf)
 }
 
 static void
-answer(void *arg, const char *error, const struct sockaddr_storage *ss,
-    size_t n)
+answer(void *arg, const char *error, const char *how,
+    const struct sockaddr_storage *ss, size_t n)
 {
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
@@ -139,6 +140,8 @@ answer(void *arg, const char *error, const struct sockaddr_storage *ss,
 				printf("%s %u\n", host, ntohs(sin->sin_port));
 			}
 		}
+		if (where)
+			printf("from: %s\n", how);
 		status = n > 0 ? 0 : 1;
 	}
 	fflush(stdout);
@@ -179,7 +182,7 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&conf->resolver_options);
 	TAILQ_INIT(&conf->hosts);
 
-	while ((ch = getopt(argc, argv, "CcH:o:p:R:r:v")) != -1) {
+	while ((ch = getopt(argc, argv, "CcH:o:p:R:r:vw")) != -1) {
 		switch (ch) {
 		case 'C':
 			cancel = 2;
@@ -226,6 +229,9 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'w':
+			where = 1;
 			break;
 		default:
 			usage();

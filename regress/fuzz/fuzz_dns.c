@@ -381,8 +381,8 @@ answer(size_t k)
 }
 
 static void
-dns_done(void *arg, const char *err, const struct sockaddr_storage *addrs,
-    size_t n)
+dns_done(void *arg, const char *err, const char *how,
+    const struct sockaddr_storage *addrs, size_t n)
 {
 	struct lookup			*l = arg;
 	const struct sockaddr_in	*sin;
@@ -404,13 +404,19 @@ dns_done(void *arg, const char *err, const struct sockaddr_storage *addrs,
 			    arg);
 
 	if (err != NULL) {
-		CHECK(addrs == NULL && n == 0);
+		CHECK(addrs == NULL && n == 0 && how == NULL);
 		len = strlen(err);
 		CHECK(len > 0 && len < 1024);
 		for (i = 0; i < len; i++)
 			CHECK(err[i] >= 0x20 && err[i] < 0x7f);
 	} else {
 		CHECK(addrs != NULL && n > 0 && n <= DNS_MAX_ADDRS);
+		/* where from: printable, it goes to xmppgwctl */
+		CHECK(how != NULL);
+		len = strlen(how);
+		CHECK(len > 0 && len < 1024);
+		for (i = 0; i < len; i++)
+			CHECK(how[i] >= 0x20 && how[i] < 0x7f);
 		for (i = 0; i < n; i++) {
 			af = addrs[i].ss_family;
 			if (af == AF_INET) {
