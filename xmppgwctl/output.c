@@ -221,10 +221,16 @@ text_partner_streams(const struct xgw_partner *p)
 	text_head(SHOW_STREAMS);
 }
 
+static void
+text_step(const struct ctl_step *st)
+{
+	printf("%-12s %-8s %s\n", st->step, st->status, st->text);
+}
+
 const struct output text_output = {
 	text_head, text_proc, text_confinfo, text_partner, text_stream,
 	text_counters, text_cause, text_auth, text_result, text_tail,
-	text_partner_streams
+	text_partner_streams, text_step
 };
 
 /* JSON */
@@ -269,6 +275,8 @@ json_head(enum actions a)
 		printf("{\"streams\":[");
 	else if (a == SHOW_AUTHS)
 		printf("{\"authorizations\":[");
+	else if (a == CHECK_PARTNER)
+		printf("{\"steps\":[");
 	else
 		return;
 	json_open = 1;
@@ -459,8 +467,21 @@ json_tail(enum actions a)
 	json_open = 0;
 }
 
+static void
+json_step(const struct ctl_step *st)
+{
+	json_item();
+	printf("{\"step\":");
+	json_string(st->step);
+	printf(",\"status\":");
+	json_string(st->status);
+	printf(",\"text\":");
+	json_string(st->text);
+	printf("}");
+}
+
 const struct output json_output = {
 	json_head, json_proc, json_confinfo, json_partner, json_stream,
 	json_counters, json_cause, json_auth, json_result, json_tail,
-	json_partner_streams
+	json_partner_streams, json_step
 };

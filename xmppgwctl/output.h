@@ -40,6 +40,12 @@ struct ctl_auth {
 	char		 source[32];
 };
 
+struct ctl_step {
+	char		 step[32];
+	char		 status[16];
+	char		 text[1024];
+};
+
 struct output {
 	void	(*head)(enum actions);
 	void	(*proc)(const struct ctl_proc *, time_t);
@@ -53,6 +59,7 @@ struct output {
 	void	(*tail)(enum actions);
 	/* show partners NAME: the partner, then its streams follow */
 	void	(*partner_streams)(const struct xgw_partner *);
+	void	(*step)(const struct ctl_step *);	/* check partner */
 };
 
 extern const struct output text_output, json_output;

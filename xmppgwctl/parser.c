@@ -49,6 +49,8 @@ static const struct token t_show_auths[];
 static const struct token t_show_partner[];
 static const struct token t_cert[];
 static const struct token t_cert_domain[];
+static const struct token t_check[];
+static const struct token t_check_partner[];
 
 static const struct token t_end[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
@@ -57,6 +59,7 @@ static const struct token t_end[] = {
 static const struct token t_main[] = {
 	{ KEYWORD,	"authorize",	AUTHORIZE,	t_authorize },
 	{ KEYWORD,	"certificate",	NONE,		t_cert },
+	{ KEYWORD,	"check",	NONE,		t_check },
 	{ KEYWORD,	"log",		NONE,		t_log },
 	{ KEYWORD,	"reload",	RELOAD,		t_end },
 	{ KEYWORD,	"revoke",	REVOKE,		t_authorize },
@@ -107,6 +110,16 @@ static const struct token t_cert[] = {
 
 static const struct token t_cert_domain[] = {
 	{ JIDARG,	"domain",	CERT_REQUEST,	t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_check[] = {
+	{ KEYWORD,	"partner",	NONE,		t_check_partner },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_check_partner[] = {
+	{ JIDARG,	"partner-domain", CHECK_PARTNER, t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

@@ -29,7 +29,8 @@ enum actions {
 	REVOKE,
 	SHOW_AUTHS,
 	SHOW_PARTNER,	/* show partners NAME */
-	CERT_REQUEST	/* certificate request DOMAIN: local, no daemon */
+	CERT_REQUEST,	/* certificate request DOMAIN: local, no daemon */
+	CHECK_PARTNER	/* check partner DOMAIN */
 };
 
 #define PARSE_ARG_MAX	3072	/* a JID */

@@ -42,6 +42,7 @@ static int	 show(struct imsg *, struct parse_result *,
 static int	 show_partner(struct imsg *, struct parse_result *,
 		    const struct output *, int *);
 static int	 stream_decode(struct imsg *, struct ctl_stream *);
+static int	 printable(const char *);
 
 static __attribute__((__noreturn__)) void
 usage(void)
@@ -87,7 +88,7 @@ main(int argc, char *argv[])
 		exit(1);
 	if (res->action == CERT_REQUEST)
 		return (cert_request(res->jid));
-	if (res->action == SHOW_PARTNER)
+	if (res->action == SHOW_PARTNER || res->action == CHECK_PARTNER)
 		for (p = res->jid; *p != '\0'; p++)
 			*p = tolower((unsigned char)*p);
 
@@ -131,6 +132,12 @@ main(int argc, char *argv[])
 		    imsg_add_string(b, res->user) == -1 ||
 		    (res->action != SHOW_AUTHS &&
 		    imsg_add_string(b, res->jid) == -1))
+			err(1, "imsg_create");
+		imsg_close(&ibuf, b);
+		break;
+	case CHECK_PARTNER:
+		if ((b = imsg_create(&ibuf, IMSG_CTL_CHECK, 0, 0, 256)) == NULL ||
+		    imsg_add_string(b, res->jid) == -1)
 			err(1, "imsg_create");
 		imsg_close(&ibuf, b);
 		break;
@@ -255,6 +262,16 @@ stream_decode(struct imsg *imsg, struct ctl_stream *st)
 	return (0);
 }
 
+/* what reaches the terminal from the network: no control characters */
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return (0);
+	return (1);
+}
+
 static int
 show(struct imsg *imsg, struct parse_result *res, const struct output *out,
     int *status)
@@ -266,6 +283,7 @@ show(struct imsg *imsg, struct parse_result *res, const struct output *out,
 	struct ctl_counters	 cn;
 	struct ctl_cause	 cc;
 	struct ctl_auth		 au;
+	struct ctl_step		 cs;
 	struct imsg_cursor	 c;
 	char			 msg[XGW_CTL_MAXSIZE];
 	time_t			 now = time(NULL);
@@ -317,6 +335,16 @@ show(struct imsg *imsg, struct parse_result *res, const struct output *out,
 		    imsg_cursor_end(&c) == -1)
 			errx(1, "malformed authorization record");
 		out->auth(&au);
+		return (0);
+	case IMSG_CTL_STEP:
+		imsg_cursor(imsg, &c);
+		if (imsg_read_string(&c, cs.step, sizeof(cs.step)) == -1 ||
+		    imsg_read_string(&c, cs.status, sizeof(cs.status)) == -1 ||
+		    imsg_read_string(&c, cs.text, sizeof(cs.text)) == -1 ||
+		    imsg_cursor_end(&c) == -1 || !printable(cs.step) ||
+		    !printable(cs.status) || !printable(cs.text))
+			errx(1, "malformed check step");
+		out->step(&cs);
 		return (0);
 	case IMSG_CTL_END:
 		out->tail(res->action);

@@ -46,6 +46,8 @@ struct ctl_conn {
 	uid_t			 uid;
 	uint32_t		 waiting;	/* tls instances to answer */
 	int			 status;	/* a status answer is coming */
+	int			 checking;	/* check partner: tls answers */
+	unsigned int		 check_tls;	/* that tls instance */
 };
 
 static TAILQ_HEAD(, ctl_conn) ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
@@ -63,6 +65,8 @@ static int	control_need_root(struct ctl_conn *, const char *);
 static void	control_show_partners(struct ctl_conn *);
 static void	control_show_streams(struct ctl_conn *);
 static int	control_auth(struct ctl_conn *, struct imsg *);
+static int	control_check(struct ctl_conn *, struct imsg *);
+static struct ctl_conn *control_find(uint32_t);
 
 void
 control_listen(int fd)
@@ -232,6 +236,10 @@ control_dispatch(int fd, short event, void *arg)
 			if (control_auth(c, &imsg) == -1)
 				goto bad;
 			break;
+		case IMSG_CTL_CHECK:
+			if (c->checking || control_check(c, &imsg) == -1)
+				goto bad;
+			break;
 		default:
 			goto bad;
 		}
@@ -262,15 +270,25 @@ control_show_partners(struct ctl_conn *c)
 	imsgev_compose(&c->iev, IMSG_CTL_END, 0, -1, NULL, 0);
 }
 
+/* the client with this id, or NULL: it may have gone */
+static struct ctl_conn *
+control_find(uint32_t id)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &ctl_conns, entry)
+		if (c->id == id)
+			return (c);
+	return (NULL);
+}
+
 /* An answer from the parent for client peerid; it may have gone. */
 int
 control_relay(struct imsg *imsg)
 {
 	struct ctl_conn	*c;
 
-	TAILQ_FOREACH(c, &ctl_conns, entry)
-		if (c->id == imsg_get_id(imsg))
-			break;
+	c = control_find(imsg_get_id(imsg));
 	if (c == NULL)
 		return (0);
 	if (imsgbuf_queuelen(&c->iev.ibuf) > CONTROL_MAXQUEUE) {
@@ -328,6 +346,58 @@ control_auth(struct ctl_conn *c, struct imsg *imsg)
 	return (0);
 }
 
+/*
+ * check partner DOMAIN (root only: it connects out): a tls process opens
+ * a stream to the partner and reports each step, then OK or FAIL.
+ * -1: a malformed request.
+ */
+static int
+control_check(struct ctl_conn *c, struct imsg *imsg)
+{
+	struct imsg_cursor	 cur;
+	struct imsgev		*iev;
+	struct ibuf		*b;
+	char			 domain[XGW_NAME_MAX], msg[XGW_NAME_MAX + 32];
+
+	imsg_cursor(imsg, &cur);
+	if (imsg_read_string(&cur, domain, sizeof(domain)) == -1 ||
+	    imsg_cursor_end(&cur) == -1)
+		return (-1);
+	if (control_need_root(c, "check") == -1)
+		return (0);
+	if (partner_find(proc_conf, domain) == NULL) {
+		snprintf(msg, sizeof(msg), "no partner %s", domain);
+		control_fail(c, msg);
+		return (0);
+	}
+	c->check_tls = c->id % proc_prefork;
+	if ((iev = proc_peer(PROC_TLS, c->check_tls)) == NULL) {
+		control_fail(c, "the tls process is restarting: try again");
+		return (0);
+	}
+	if ((b = imsg_create(&iev->ibuf, IMSG_CTL_CHECK, c->id, 0,
+	    sizeof(domain))) == NULL || imsg_add_string(b, domain) == -1)
+		fatal("%s: imsg_create", __func__);
+	imsg_close(&iev->ibuf, b);
+	imsgev_add(iev);
+	c->checking = 1;
+	return (0);
+}
+
+/* a step or the result of a check, from the tls process doing it */
+int
+control_check_relay(struct imsg *imsg, unsigned int instance)
+{
+	struct ctl_conn	*c;
+
+	c = control_find(imsg_get_id(imsg));
+	if (c == NULL || !c->checking || c->check_tls != instance)
+		return (0);
+	if (imsg_get_type(imsg) != IMSG_CTL_STEP)
+		c->checking = 0;
+	return (control_relay(imsg));
+}
+
 /* every tls process lists its streams; END when all have answered */
 static void
 control_show_streams(struct ctl_conn *c)
@@ -347,9 +417,7 @@ control_streams_relay(struct imsg *imsg, unsigned int instance)
 {
 	struct ctl_conn	*c;
 
-	TAILQ_FOREACH(c, &ctl_conns, entry)
-		if (c->id == imsg_get_id(imsg))
-			break;
+	c = control_find(imsg_get_id(imsg));
 	if (c == NULL || (c->waiting & (1U << instance)) == 0)
 		return (0);
 	if (imsg_get_type(imsg) == IMSG_CTL_END) {
@@ -368,6 +436,10 @@ control_streams_gone(unsigned int instance)
 	struct ctl_conn	*c;
 
 	TAILQ_FOREACH(c, &ctl_conns, entry) {
+		if (c->checking && c->check_tls == instance) {
+			c->checking = 0;
+			control_fail(c, "the tls process ended during the check");
+		}
 		if ((c->waiting & (1U << instance)) == 0)
 			continue;
 		c->waiting &= ~(1U << instance);

@@ -45,6 +45,8 @@ enum imsg_type {
 	IMSG_CTL_AUTH,			/* reply: local, remote, created, source */
 	IMSG_CTL_COUNTERS,		/* reply to status: struct ctl_counters */
 	IMSG_CTL_CAUSE,			/* reply to status: struct ctl_cause */
+	IMSG_CTL_CHECK,			/* request: partner domain (to tls) */
+	IMSG_CTL_STEP,			/* reply to check: step, status, text */
 
 	/* parent -> child: process setup */
 	IMSG_PRIVSEP,			/* struct privsep_setup */
@@ -68,7 +70,9 @@ enum imsg_type {
 	IMSG_DB_KEY,			/* key for (recv, orig, id) */
 	IMSG_DB_CHECK,			/* is this key right? */
 	IMSG_DNS_LOOKUP,		/* where is this domain's s2s? */
-	IMSG_DNS_RESULT,
+	IMSG_DNS_RESULT,		/* text, u32 n, n addresses: the text
+					   is the error, or where they came
+					   from */
 
 	/* tls <-> policy */
 	IMSG_STANZA_IN,			/* a stanza from a partner */

@@ -163,6 +163,10 @@ policy_dispatch(struct imsgev *iev, struct imsg *imsg)
 		case IMSG_CTL_STREAM:
 		case IMSG_CTL_END:
 			return (control_streams_relay(imsg, iev->instance));
+		case IMSG_CTL_STEP:
+		case IMSG_CTL_OK:
+		case IMSG_CTL_FAIL:
+			return (control_check_relay(imsg, iev->instance));
 		default:
 			return (-1);
 		}

@@ -36,6 +36,7 @@ struct stanza;
 
 #define S2S_ID_LEN		32	/* hex stream id we make */
 #define S2S_ID_MAX		128	/* longest peer stream id accepted */
+#define S2S_PROBES_MAX		8	/* check partner streams at once */
 #define S2S_PREAUTH_BYTES	16384	/* read before authentication */
 #define S2S_PREAUTH_STANZA	4096	/* largest stanza before then */
 #define S2S_QUEUE_MAX		1000	/* stanzas waiting for a stream */
@@ -145,6 +146,8 @@ struct conn {
 	uint8_t			*peer_chain;	/* PEM, for certid_check */
 	size_t			 peer_chain_len;
 	int			 waiting_key;	/* asked dialback for a key */
+	uint32_t		 probe;		/* check partner: the client */
+	const char		*probe_at;	/* the step under way */
 };
 
 TAILQ_HEAD(conns, conn);
@@ -176,6 +179,10 @@ void		 conn_stream_error(struct conn *, const char *, const char *);
 void		 conn_starttls(struct conn *);
 void		 conn_schedule(struct conn *);
 int		 conn_dead(struct conn *);
+void		 conn_probe_step(struct conn *, const char *, const char *,
+		    const char *, ...)
+		    __attribute__((__format__ (printf, 4, 5)));
+void		 conn_probe_end(struct conn *, int, const char *);
 void		 s2s_ask_key(struct conn *, const char *, const char *,
 		    const char *);
 void		 s2s_ask_check(struct conn *, const char *, const char *,

@@ -27,6 +27,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -51,6 +52,7 @@ static void	stream_out_features(struct conn *, struct xml_elem *);
 static void	stream_out_element(struct conn *, struct xml_elem *);
 static void	stream_out_authenticate(struct conn *);
 static void	stream_out_ready(struct conn *);
+static void	stream_probe_cert(struct conn *);
 static void	stream_out_verifies(struct conn *);
 static void	stream_verify_answer(struct conn *, struct xml_elem *);
 static void	stream_fail(struct conn *, const char *, const char *, ...)
@@ -362,11 +364,46 @@ stream_tls_done(struct conn *c)
 			    "authenticate %s: %s", c->id, c->dir == CONN_IN ?
 			    "from" : "to", c->addr, c->remote, c->cert_why);
 	}
+	if (c->probe)
+		stream_probe_cert(c);
 	c->state = CS_HEADER;
 	if (c->dir == CONN_OUT) {
 		c->restarted = 1;
 		stream_write_header(c);
 	}
+}
+
+/*
+ * xmppgwctl check partner: what the partner's certificate says, and
+ * whether it authenticates the partner.
+ */
+static void
+stream_probe_cert(struct conn *c)
+{
+	const char	*subj, *iss;
+	char		 until[32] = "?";
+	time_t		 t;
+	struct tm	 tm;
+
+	c->probe_at = "stream";
+	if (c->peer_chain == NULL) {
+		conn_probe_step(c, "certificate", "warning", "none presented");
+		return;
+	}
+	subj = tls_peer_cert_subject(c->tls);
+	iss = tls_peer_cert_issuer(c->tls);
+	if ((t = tls_peer_cert_notafter(c->tls)) != -1 &&
+	    gmtime_r(&t, &tm) != NULL)
+		(void)strftime(until, sizeof(until), "%Y-%m-%d", &tm);
+	if (c->cert_ok)
+		conn_probe_step(c, "certificate", "ok", "authenticates %s "
+		    "(subject %s, issuer %s, valid until %s)", c->remote,
+		    subj ? subj : "?", iss ? iss : "?", until);
+	else
+		conn_probe_step(c, "certificate", "warning", "does not "
+		    "authenticate %s: %s (subject %s, issuer %s, valid until "
+		    "%s)", c->remote, c->cert_why, subj ? subj : "?",
+		    iss ? iss : "?", until);
 }
 
 /* inbound: a partner's server connected to us */
@@ -882,6 +919,8 @@ stream_out_header(struct conn *c, struct xml_elem *hdr)
 	c->state = CS_FEATURES;
 	if (c->legacy) {
 		/* no features will come: dialback is all there is */
+		conn_probe_step(c, "stream", "warning", "%s speaks no XMPP "
+		    "1.0 (no version): no features, dialback only", c->remote);
 		if (!c->tls_done && c->partner->tls == NEG_REQUIRED) {
 			stream_fail(c, "remote-server-not-found", "refusing %s: "
 			    "tls required, and it speaks no XMPP 1.0",
@@ -911,12 +950,18 @@ stream_out_element(struct conn *c, struct xml_elem *e)
 		c->state = CS_HEADER;
 		log_info("conn %u to %s (%s): authenticated by SASL EXTERNAL "
 		    "(%s)", c->id, c->remote, c->addr, c->tls_version);
+		conn_probe_step(c, "auth", "ok", "%s accepted SASL EXTERNAL "
+		    "for %s", c->remote, c->local);
+		c->probe_at = "stream";
 		stream_restart(c);
 		stream_write_header(c);
 	} else if (c->state == CS_SASL && xml_is(e, NS_SASL, "failure")) {
 		log_info("conn %u to %s: SASL EXTERNAL refused by the peer",
 		    c->id, c->remote);
 		if (c->partner->dialback && c->partner->sasl != NEG_REQUIRED) {
+			conn_probe_step(c, "auth", "warning", "%s refused SASL "
+			    "EXTERNAL for %s: trying dialback", c->remote,
+			    c->local);
 			c->state = CS_FEATURES;
 			c->feat_external = 0;
 			stream_out_authenticate(c);
@@ -940,6 +985,9 @@ stream_out_element(struct conn *c, struct xml_elem *e)
 			    AUTH_DIALBACK_TLS : AUTH_DIALBACK_TCP);
 			log_info("conn %u to %s (%s): authenticated by %s", c->id,
 			    c->remote, c->addr, stream_auth_name(c->auth));
+			conn_probe_step(c, "auth", "ok", "%s accepted the "
+			    "dialback key of %s (%s)", c->remote, c->local,
+			    stream_auth_name(c->auth));
 			stream_out_ready(c);
 		} else
 			stream_fail(c, "remote-server-not-found",
@@ -972,7 +1020,15 @@ stream_out_features(struct conn *c, struct xml_elem *e)
 		stream_out_ready(c);
 		return;
 	}
+	conn_probe_step(c, "features", "ok", "%s offers%s%s%s%s%s",
+	    c->remote, st == NULL ? "" : " STARTTLS",
+	    st != NULL && xml_child(st, NS_TLS, "required") != NULL ?
+	    " (required)" : "", c->feat_external ? " SASL EXTERNAL" : "",
+	    c->feat_dialback ? " dialback" : "",
+	    st == NULL && !c->feat_external && !c->feat_dialback ?
+	    " nothing" : "");
 	if (!c->tls_done) {
+		c->probe_at = "tls";
 		if (st != NULL && p->tls != NEG_NOT_SUPPORTED) {
 			conn_write(c, "<starttls xmlns='" NS_TLS "'/>");
 			c->state = CS_STARTTLS;
@@ -1001,6 +1057,7 @@ stream_out_authenticate(struct conn *c)
 {
 	struct xgw_partner	*p = c->partner;
 
+	c->probe_at = "auth";
 	if (c->tls_done && c->cert_ok && c->feat_external &&
 	    p->sasl != NEG_NOT_SUPPORTED) {
 		xbuf_printf(&c->out, "%s", "");
@@ -1151,6 +1208,10 @@ stream_out_ready(struct conn *c)
 {
 	struct queued	*q;
 
+	if (c->probe) {
+		conn_probe_end(c, 1, NULL);
+		return;
+	}
 	c->state = CS_OPEN;
 	conn_schedule(c);
 	stream_out_verifies(c);
@@ -1177,6 +1238,7 @@ stream_fail(struct conn *c, const char *cond, const char *fmt, ...)
 	va_end(ap);
 	log_info("conn %u to %s (%s): %s", c->id, c->remote, c->addr,
 	    msg ? msg : fmt);
+	conn_probe_end(c, 0, msg ? msg : fmt);
 	stream_bounce_queue(c, cond, msg);
 	free(msg);
 	conn_write(c, "</stream:stream>");

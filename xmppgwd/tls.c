@@ -66,6 +66,9 @@ static void	s2s_key_result(struct imsg *);
 static void	s2s_check_result(struct imsg *);
 static void	s2s_stanza_out(struct imsg *);
 static void	s2s_show_streams(struct imsgev *, struct imsg *);
+static void	s2s_check(struct imsg *);
+static void	probe_send(uint32_t, uint32_t, const char *, const char *,
+		    const char *);
 static struct conn *conn_new(enum conn_dir, int);
 static void	conn_read(int, short, void *);
 static void	conn_writable(int, short, void *);
@@ -350,7 +353,7 @@ conn_out_find(const char *local, const char *remote)
 
 	TAILQ_FOREACH(c, &s2s.conns, entry)
 		if (c->dir == CONN_OUT && c->state != CS_CLOSING &&
-		    strcmp(c->local, local) == 0 &&
+		    c->probe == 0 && strcmp(c->local, local) == 0 &&
 		    strcmp(c->remote, remote) == 0)
 			return (c);
 	return (NULL);
@@ -369,6 +372,7 @@ conn_out_new(const char *local, const char *remote, struct xgw_partner *p)
 	(void)strlcpy(c->remote, remote, sizeof(c->remote));
 	c->partner = p;
 	c->state = CS_DNS;
+	c->probe_at = "dns";
 	if ((iev = proc_peer(PROC_DIALBACK, 0)) == NULL ||
 	    (b = imsg_create(&iev->ibuf, IMSG_DNS_LOOKUP, c->id, 0, 300))
 	    == NULL || imsg_add_string(b, remote) == -1 ||
@@ -405,6 +409,8 @@ conn_connect_next(struct conn *c)
 		    errno != EINPROGRESS) {
 			log_info("s2s to %s: connect %s: %s", c->remote,
 			    c->addr, strerror(errno));
+			conn_probe_step(c, "tcp", "failed", "connect %s: %s",
+			    c->addr, strerror(errno));
 			close(s);
 			continue;
 		}
@@ -431,6 +437,8 @@ conn_connected(int fd, short event, void *arg)
 	if (err != 0) {
 		log_info("s2s to %s: connect %s: %s", c->remote, c->addr,
 		    strerror(err));
+		conn_probe_step(c, "tcp", "failed", "connect %s: %s", c->addr,
+		    strerror(err));
 		close(fd);
 		c->fd = -1;
 		conn_connect_next(c);
@@ -440,6 +448,8 @@ conn_connected(int fd, short event, void *arg)
 	event_add(&c->ev_read, NULL);
 	event_set(&c->ev_write, fd, EV_WRITE, conn_writable, c);
 	log_debug("%s: conn %u connected to %s", __func__, c->id, c->addr);
+	conn_probe_step(c, "tcp", "ok", "connected to %s", c->addr);
+	c->probe_at = "stream";
 	c->state = CS_HEADER;
 	stream_connected(c);
 }
@@ -471,6 +481,7 @@ conn_close(struct conn *c, const char *fmt, ...)
 	log_info("conn %u %s %s (%s): closed: %s", c->id,
 	    c->dir == CONN_IN ? "from" : "to", c->remote[0] ? c->remote : "?",
 	    c->addr[0] ? c->addr : "-", msg ? msg : fmt);
+	conn_probe_end(c, 0, msg ? msg : fmt);
 	free(msg);
 	stream_bounce_queue(c, "remote-server-not-found",
 	    "the stream to the partner closed");
@@ -570,6 +581,13 @@ conn_stream_error(struct conn *c, const char *cond, const char *text)
 		conn_close(c, "%s", cond);
 		return;
 	}
+	if (c->probe) {
+		char	 why[512];
+
+		snprintf(why, sizeof(why), "stream error <%s/>%s%s", cond,
+		    text ? ": " : "", text ? text : "");
+		conn_probe_end(c, 0, why);
+	}
 	conn_write(c, "<stream:error><%s xmlns='" NS_STREAM_ERR "'/>", cond);
 	if (text != NULL) {
 		struct xbuf	 t;
@@ -660,6 +678,8 @@ conn_handshake(struct conn *c)
 	if ((ciph = tls_conn_cipher(c->tls)) != NULL)
 		(void)strlcpy(c->tls_cipher, ciph, sizeof(c->tls_cipher));
 	log_debug("conn %u: %s %s", c->id, c->tls_version, c->tls_cipher);
+	conn_probe_step(c, "tls", "ok", "%s %s", c->tls_version,
+	    c->tls_cipher);
 	stream_tls_done(c);
 	if (!conn_dead(c) && c->out_off < c->out.len)
 		event_add(&c->ev_write, NULL);
@@ -960,6 +980,17 @@ s2s_dns_result(struct imsg *imsg)
 		    c->addrs[i].ss_family != AF_INET6))
 			imsg_fatal_size(imsg, __func__);
 	c->naddrs = n;
+	if (c->probe) {
+		char	 list[512] = "", a[64];
+
+		for (i = 0; i < n; i++) {
+			config_sockaddr(&c->addrs[i], a, sizeof(a));
+			(void)strlcat(list, i ? ", " : "", sizeof(list));
+			(void)strlcat(list, a, sizeof(list));
+		}
+		conn_probe_step(c, "dns", "ok", "%s: %s", err, list);
+		c->probe_at = "tcp";
+	}
 	conn_connect_next(c);
 }
 
@@ -1091,6 +1122,125 @@ s2s_show_streams(struct imsgev *iev, struct imsg *imsg)
 	imsgev_compose(iev, IMSG_CTL_END, imsg_get_id(imsg), -1, NULL, 0);
 }
 
+/*
+ * xmppgwctl check partner DOMAIN: a probe is an outbound stream, from our
+ * first domain, opened only to report each step to the control client
+ * (peerid) and closed once authenticated.  It carries no stanzas.
+ */
+static void
+s2s_check(struct imsg *imsg)
+{
+	struct imsg_cursor	 cur;
+	struct xgw_partner	*p;
+	struct xgw_domain	*d;
+	struct conn		*c;
+	char			 remote[XGW_NAME_MAX], msg[XGW_NAME_MAX + 32];
+	unsigned int		 n = 0;
+
+	imsg_cursor(imsg, &cur);
+	if (imsg_read_string(&cur, remote, sizeof(remote)) == -1 ||
+	    imsg_cursor_end(&cur) == -1)
+		imsg_fatal_size(imsg, __func__);
+	TAILQ_FOREACH(c, &s2s.conns, entry)
+		if (c->probe)
+			n++;
+	if ((p = partner_find(proc_conf, remote)) == NULL ||
+	    (d = TAILQ_FIRST(&proc_conf->domains)) == NULL) {
+		snprintf(msg, sizeof(msg), "no partner %s", remote);
+		probe_send(imsg_get_id(imsg), IMSG_CTL_FAIL, NULL, NULL, msg);
+		return;
+	}
+	if (n >= S2S_PROBES_MAX) {
+		probe_send(imsg_get_id(imsg), IMSG_CTL_FAIL, NULL, NULL,
+		    "too many checks under way: try again");
+		return;
+	}
+	log_info("check partner %s: opening a stream from %s", remote,
+	    d->name);
+	c = conn_out_new(d->name, remote, p);
+	c->probe = imsg_get_id(imsg);
+	if (c->state == CS_CLOSING)
+		conn_close(c, "the dialback process is restarting");
+}
+
+/*
+ * One message to the control client: a step (IMSG_CTL_STEP: step, status
+ * and text) or the result (IMSG_CTL_OK or FAIL: text alone).  Texts may
+ * quote the peer: only printable ASCII leaves.
+ */
+static void
+probe_send(uint32_t peerid, uint32_t type, const char *step,
+    const char *status, const char *text)
+{
+	struct imsgev	*iev;
+	struct ibuf	*b;
+	char		 buf[1024], *q;
+
+	if ((iev = proc_peer(PROC_POLICY, 0)) == NULL)
+		return;		/* it restarted: the client is gone */
+	(void)strlcpy(buf, text, sizeof(buf));
+	for (q = buf; *q != '\0'; q++)
+		if (*q < 0x20 || *q > 0x7e)
+			*q = '?';
+	if ((b = imsg_create(&iev->ibuf, type, peerid, 0, sizeof(buf) + 64))
+	    == NULL)
+		fatal("%s: imsg_create", __func__);
+	if ((type == IMSG_CTL_STEP ? imsg_add_string(b, step) == -1 ||
+	    imsg_add_string(b, status) == -1 || imsg_add_string(b, buf) :
+	    imsg_add(b, buf, strlen(buf))) == -1)
+		fatal("%s: imsg", __func__);
+	imsg_close(&iev->ibuf, b);
+	imsgev_add(iev);
+}
+
+/*
+ * A step of a probe, with the status "ok", "warning" (what follows may
+ * still work) or "failed".
+ */
+void
+conn_probe_step(struct conn *c, const char *step, const char *status,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 text[1024];
+
+	if (c->probe == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	probe_send(c->probe, IMSG_CTL_STEP, step, status, text);
+}
+
+/*
+ * The probe's result, once.  A failure names the step under way; a
+ * success ends the stream.
+ */
+void
+conn_probe_end(struct conn *c, int ok, const char *why)
+{
+	char	 msg[1024];
+
+	if (c->probe == 0)
+		return;
+	if (ok) {
+		snprintf(msg, sizeof(msg), "%s: reachable; %s is "
+		    "authenticated to it by %s", c->remote, c->local,
+		    stream_auth_name(c->auth));
+		probe_send(c->probe, IMSG_CTL_OK, NULL, NULL, msg);
+		c->probe = 0;
+		conn_write(c, "</stream:stream>");
+		c->state = CS_CLOSING;
+		conn_schedule(c);
+		return;
+	}
+	conn_probe_step(c, c->probe_at, "failed", "%s", why);
+	snprintf(msg, sizeof(msg), "%s: check failed at %s", c->remote,
+	    c->probe_at);
+	probe_send(c->probe, IMSG_CTL_FAIL, NULL, NULL, msg);
+	c->probe = 0;
+}
+
 static int
 s2s_dispatch(struct imsgev *iev, struct imsg *imsg)
 {
@@ -1119,6 +1269,11 @@ s2s_dispatch(struct imsgev *iev, struct imsg *imsg)
 		if (iev->procid != PROC_POLICY)
 			return (-1);
 		s2s_show_streams(iev, imsg);
+		return (0);
+	case IMSG_CTL_CHECK:
+		if (iev->procid != PROC_POLICY)
+			return (-1);
+		s2s_check(imsg);
 		return (0);
 	default:
 		return (-1);

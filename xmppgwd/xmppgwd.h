@@ -366,6 +366,7 @@ void		 imsg_fatal_size(struct imsg *, const char *);
 void		 control_listen(int);
 int		 control_relay(struct imsg *);
 int		 control_streams_relay(struct imsg *, unsigned int);
+int		 control_check_relay(struct imsg *, unsigned int);
 void		 control_streams_gone(unsigned int);
 
 /* policy.c, for the control socket */

@@ -304,7 +304,7 @@ sigterm_leaves_nothing_cleanup() { netns_destroy; }
 
 atf_test_case unprivileged_client_refused cleanup
 unprivileged_client_refused_head() {
-	atf_set descr "only root may reload, change logging, authorize, revoke and list authorisations; others may read status"
+	atf_set descr "only root may reload, change logging, authorize, revoke, list authorisations and check a partner; others may read status"
 	atf_set require.user root
 }
 unprivileged_client_refused_body() {
@@ -321,6 +321,9 @@ unprivileged_client_refused_body() {
 	    $u "$(XGWCTL)" -s "$PWD/ctl.sock" revoke a@contoso.example b@x.example
 	atf_check -s exit:1 -e match:"permission denied: show authorizations requires root" \
 	    $u "$(XGWCTL)" -s "$PWD/ctl.sock" show authorizations
+	# check partner connects out
+	atf_check -s exit:1 -e match:"permission denied: check requires root" \
+	    $u "$(XGWCTL)" -s "$PWD/ctl.sock" check partner contoso.example
 	atf_check -o match:"^generation 1," "$(XGWCTL)" -s "$PWD/ctl.sock" status
 	atf_check -o match:"logging verbose" "$(XGWCTL)" -s "$PWD/ctl.sock" log verbose
 	atf_check -o match:"logging brief" "$(XGWCTL)" -s "$PWD/ctl.sock" log brief

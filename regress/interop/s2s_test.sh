@@ -31,7 +31,8 @@ $2
 CONF
 }
 
-# setup PARTNER-SETTINGS [PROSODY-OPTIONS...]: DNS, Prosody, xmppgwd
+# setup PARTNER-SETTINGS [PROSODY-OPTIONS...]: DNS, Prosody, xmppgwd;
+# $GW_EXTRA, if set, is more of xmppgwd.conf
 setup() {
 	_settings=$1; shift
 	ensure_user
@@ -40,7 +41,7 @@ setup() {
 	dns_start gw.test=$GW gw2.test=$GW partner.test=$PA
 	prosody_start p partner.test $PA "$@"
 	prosody_register p alice partner.test pw
-	gw_conf "$_settings"
+	gw_conf "$_settings" "${GW_EXTRA:-}"
 	xgwd_start "$PWD/xmppgwd.conf"
 }
 
@@ -132,6 +133,93 @@ print(d["partner"]["domain"], ",".join(sorted(set(x["direction"] for x in s))),
 }
 sasl_external_both_ways_cleanup() { netns_destroy; }
 
+atf_test_case check_partner_steps cleanup
+check_partner_steps_head() {
+	atf_set descr "xmppgwctl check partner against Prosody: DNS, TCP, features, TLS, certificate and SASL EXTERNAL, each step reported"
+	atf_set require.user root
+}
+check_partner_steps_body() {
+	setup "tls required
+	sasl required
+	dialback no"
+	ctl check partner PARTNER.test > check.out 2> check.err ||
+	    atf_fail "check failed: $(oneline "$(cat check.out check.err)")"
+	# the steps in order, and what each found
+	atf_check -o inline:"dns tcp features tls certificate features auth\n" \
+	    awk 'NF > 1 && $2 == "ok" { printf "%s%s", n++ ? " " : "", $1 }
+	    END { print "" }' check.out
+	for _l in \
+	    "^dns +ok +SRV _xmpp-server._tcp.partner.test: partner.test port 5269: 127.0.0.10:5269\$" \
+	    "^tcp +ok +connected to 127.0.0.10:5269\$" \
+	    "^features +ok +partner.test offers STARTTLS( \(required\))?( SASL EXTERNAL)? dialback\$" \
+	    "^tls +ok +TLSv1.[23] " \
+	    "^certificate +ok +authenticates partner.test \(subject .*partner.test.*, issuer .*\)" \
+	    "^features +ok +partner.test offers SASL EXTERNAL" \
+	    "^auth +ok +partner.test accepted SASL EXTERNAL for gw.test\$" \
+	    "^partner.test: reachable; gw.test is authenticated to it by SASL EXTERNAL\$"
+	do
+		grep -q -E "$_l" check.out ||
+		    atf_fail "check output lacks /$_l/: $(oneline "$(cat check.out)")"
+	done
+	# the same as JSON
+	atf_check -o inline:"ok dns,tcp,features,tls,certificate,features,auth\n" \
+	    /usr/bin/python3 -c '
+import json, subprocess, sys
+d = json.loads(subprocess.run(sys.argv[1:], capture_output=True).stdout)
+print(d["result"], ",".join(s["step"] for s in d["steps"]
+    if s["status"] == "ok"))' \
+	    "$(XGWCTL)" -j -s "$PWD/ctl.sock" check partner partner.test
+	# the probe ends its stream: no outbound stream is left to it but
+	# the one messages use (none has been sent)
+	wait_for 10 sh -c "[ -z \"\$(\"$(XGWCTL)\" -s \"$PWD/ctl.sock\" \
+	    show streams | awk '\$1 == \"out\"')\" ]" ||
+	    atf_fail "the probe's stream stayed: $(oneline "$(ctl show streams)")"
+	# a message still gets through after the checks
+	send_expect_error service-unavailable
+}
+check_partner_steps_cleanup() { netns_destroy; }
+
+atf_test_case check_partner_failures cleanup
+check_partner_failures_head() {
+	atf_set descr "xmppgwctl check partner names the step that fails: an untrusted certificate with sasl required, no DNS, a refused connection, no such partner"
+	atf_set require.user root
+}
+check_partner_failures_body() {
+	GW_EXTRA='partner "nowhere.test" {
+	type federated
+}
+partner "closed.test" {
+	type federated
+	proxy "127.0.0.10" port 5999
+}' setup "tls required
+	sasl required
+	dialback yes" cert=selfsigned
+
+	# check_fails DOMAIN STEP ERE: the check fails at STEP, whose line
+	# matches ERE
+	check_fails() {
+		ctl check partner "$1" > check.out 2> check.err &&
+		    atf_fail "check partner $1 succeeded: $(oneline "$(cat check.out)")"
+		grep -q -x "xmppgwctl: $1: check failed at $2" check.err ||
+		    atf_fail "check partner $1: expected failure at $2, got: $(oneline "$(cat check.err)")"
+		grep -q -E "^$2 +failed +$3" check.out ||
+		    atf_fail "check partner $1: no /$2 failed $3/ in: $(oneline "$(cat check.out)")"
+	}
+	check_fails partner.test auth \
+	    "refusing partner.test: sasl required and certificate chain"
+	grep -q -E "^certificate +warning +does not authenticate partner.test: certificate chain" check.out ||
+	    atf_fail "no certificate warning: $(oneline "$(cat check.out)")"
+	check_fails nowhere.test dns "DNS: no address for nowhere.test"
+	check_fails closed.test tcp "s2s to closed.test: no address could be reached"
+	grep -q -E "^tcp +failed +connect 127.0.0.10:5999: Connection refused\$" check.out ||
+	    atf_fail "no refused connection: $(oneline "$(cat check.out)")"
+	grep -q -E "^dns +ok +proxy 127.0.0.10 port 5999 \(SRV not used\): 127.0.0.10:5999\$" check.out ||
+	    atf_fail "no proxy: $(oneline "$(cat check.out)")"
+	atf_check -s exit:1 -e inline:"xmppgwctl: no partner other.test\n" \
+	    "$(XGWCTL)" -s "$PWD/ctl.sock" check partner other.test
+}
+check_partner_failures_cleanup() { netns_destroy; }
+
 atf_test_case certificate_request_accepted_by_prosody cleanup
 certificate_request_accepted_by_prosody_head() {
 	atf_set descr "xmppgwctl certificate request makes a key and a CSR; signed by a CA Prosody trusts, the certificate authenticates gw.test by SASL EXTERNAL both ways"
@@ -210,6 +298,13 @@ dialback_when_certificate_self_signed_body() {
 	gw_log_has "certificate does not authenticate partner.test: certificate chain"
 	gw_log_has "partner.test authenticated by dialback over TLS"
 	gw_log_has "dialback key for gw.test -> partner.test is valid"
+	# check partner: the certificate warns, dialback authenticates
+	ctl check partner partner.test > check.out 2>&1 ||
+	    atf_fail "check failed: $(oneline "$(cat check.out)")"
+	grep -q -E "^certificate +warning +does not authenticate partner.test: certificate chain" check.out ||
+	    atf_fail "no certificate warning: $(oneline "$(cat check.out)")"
+	grep -q -x "partner.test: reachable; gw.test is authenticated to it by dialback over TLS" check.out ||
+	    atf_fail "check did not end in dialback: $(oneline "$(cat check.out)")"
 }
 dialback_when_certificate_self_signed_cleanup() { netns_destroy; }
 
@@ -1246,6 +1341,8 @@ connection_churn_does_not_grow_cleanup() { netns_destroy; }
 
 atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
+	atf_add_test_case check_partner_steps
+	atf_add_test_case check_partner_failures
 	atf_add_test_case certificate_request_accepted_by_prosody
 	atf_add_test_case serverauth_only_certificates_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
