@@ -129,6 +129,8 @@ proc_child(const struct proc_role *role, unsigned int instance)
 	proc_parent.handler = proc_dispatch;
 	proc_parent.up = 1;
 	role->init();
+	/* from here on, only the system calls the role needs */
+	sandbox_filter(role->id);
 	/* messages that arrived with the setup are already buffered */
 	proc_dispatch(PROC_PARENT_FD, 0, &proc_parent);
 

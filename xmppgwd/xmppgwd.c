@@ -477,9 +477,11 @@ child_lost(struct child *c, int status)
 	unsigned int	 i, recent = 0;
 
 	if (WIFSIGNALED(status))
-		log_warnx("lost child: %s[%u] (pid %d) killed by signal %d",
+		log_warnx("lost child: %s[%u] (pid %d) killed by signal %d%s",
 		    proc_title(c->id), c->instance, c->pid,
-		    WTERMSIG(status));
+		    WTERMSIG(status), WTERMSIG(status) == SIGSYS ?
+		    " (a system call its seccomp filter forbids: the "
+		    "kernel's audit log names it)" : "");
 	else
 		log_warnx("lost child: %s[%u] (pid %d) exited with status %d",
 		    proc_title(c->id), c->instance, c->pid,

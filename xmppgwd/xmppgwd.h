@@ -377,6 +377,7 @@ void		 policy_auth_list(struct imsgev *, const char *);
 
 /* sandbox.c */
 void		 sandbox_drop(const char *, uid_t, gid_t);
+void		 sandbox_filter(enum privsep_procid);
 
 /* config.c, the transfer */
 void		 config_set(struct imsgev *, struct xgw_config *, int,

@@ -80,7 +80,7 @@ process_tree_cleanup() { netns_destroy; }
 
 atf_test_case children_drop_privileges cleanup
 children_drop_privileges_head() {
-	atf_set descr "every child runs as _xmppgwd, NoNewPrivs, not dumpable, chrooted"
+	atf_set descr "every child runs as _xmppgwd, NoNewPrivs, not dumpable, chrooted, under a seccomp filter"
 	atf_set require.user root
 }
 children_drop_privileges_body() {
@@ -90,6 +90,8 @@ children_drop_privileges_body() {
 		atf_check -o match:"^Uid:	$uid	$uid	$uid	$uid" grep '^Uid:' /proc/$p/status
 		atf_check -o match:'^NoNewPrivs:	1' grep '^NoNewPrivs:' /proc/$p/status
 		atf_check -o match:'^CapEff:	0+$' grep '^CapEff:' /proc/$p/status
+		# a seccomp filter (mode 2), installed before any input
+		atf_check -o match:'^Seccomp:	2$' grep '^Seccomp:' /proc/$p/status
 		root=$(readlink /proc/$p/root)
 		case "$root" in
 		"$PWD/empty"|"$PWD/var/db/xmppgwd") ;;
