@@ -169,8 +169,8 @@ d = json.loads(subprocess.run(sys.argv[1:], capture_output=True).stdout)
 print(d["result"], ",".join(s["step"] for s in d["steps"]
     if s["status"] == "ok"))' \
 	    "$(XGWCTL)" -j -s "$PWD/ctl.sock" check partner partner.test
-	# the probe ends its stream: no outbound stream is left to it but
-	# the one messages use (none has been sent)
+	# the probes end their streams: no outbound stream is left, since
+	# no message has been sent yet
 	wait_for 10 sh -c "[ -z \"\$(\"$(XGWCTL)\" -s \"$PWD/ctl.sock\" \
 	    show streams | awk '\$1 == \"out\"')\" ]" ||
 	    atf_fail "the probe's stream stayed: $(oneline "$(ctl show streams)")"
