@@ -38,6 +38,7 @@
 
 #define CONTROL_MAXCONN		32
 #define CONTROL_MAXQUEUE	1024	/* messages queued to one client */
+#define CONTROL_CHECKS_MAX	8	/* check partner at once */
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 entry;
@@ -348,16 +349,18 @@ control_auth(struct ctl_conn *c, struct imsg *imsg)
 
 /*
  * check partner DOMAIN (root only: it connects out): a tls process opens
- * a stream to the partner and reports each step, then OK or FAIL.
- * -1: a malformed request.
+ * a stream to the partner and reports each step, then OK or FAIL.  At
+ * most CONTROL_CHECKS_MAX at once.  -1: a malformed request.
  */
 static int
 control_check(struct ctl_conn *c, struct imsg *imsg)
 {
 	struct imsg_cursor	 cur;
+	struct ctl_conn		*o;
 	struct imsgev		*iev;
 	struct ibuf		*b;
 	char			 domain[XGW_NAME_MAX], msg[XGW_NAME_MAX + 32];
+	unsigned int		 n = 0;
 
 	imsg_cursor(imsg, &cur);
 	if (imsg_read_string(&cur, domain, sizeof(domain)) == -1 ||
@@ -368,6 +371,13 @@ control_check(struct ctl_conn *c, struct imsg *imsg)
 	if (partner_find(proc_conf, domain) == NULL) {
 		snprintf(msg, sizeof(msg), "no partner %s", domain);
 		control_fail(c, msg);
+		return (0);
+	}
+	TAILQ_FOREACH(o, &ctl_conns, entry)
+		if (o->checking)
+			n++;
+	if (n >= CONTROL_CHECKS_MAX) {
+		control_fail(c, "too many checks under way: try again");
 		return (0);
 	}
 	c->check_tls = c->id % proc_prefork;

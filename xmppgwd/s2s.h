@@ -36,7 +36,6 @@ struct stanza;
 
 #define S2S_ID_LEN		32	/* hex stream id we make */
 #define S2S_ID_MAX		128	/* longest peer stream id accepted */
-#define S2S_PROBES_MAX		8	/* check partner streams at once */
 #define S2S_PREAUTH_BYTES	16384	/* read before authentication */
 #define S2S_PREAUTH_STANZA	4096	/* largest stanza before then */
 #define S2S_QUEUE_MAX		1000	/* stanzas waiting for a stream */

@@ -1135,24 +1135,16 @@ s2s_check(struct imsg *imsg)
 	struct xgw_domain	*d;
 	struct conn		*c;
 	char			 remote[XGW_NAME_MAX], msg[XGW_NAME_MAX + 32];
-	unsigned int		 n = 0;
 
 	imsg_cursor(imsg, &cur);
 	if (imsg_read_string(&cur, remote, sizeof(remote)) == -1 ||
 	    imsg_cursor_end(&cur) == -1)
 		imsg_fatal_size(imsg, __func__);
-	TAILQ_FOREACH(c, &s2s.conns, entry)
-		if (c->probe)
-			n++;
+	/* policy checked it too, but a reload may have come between */
 	if ((p = partner_find(proc_conf, remote)) == NULL ||
 	    (d = TAILQ_FIRST(&proc_conf->domains)) == NULL) {
 		snprintf(msg, sizeof(msg), "no partner %s", remote);
 		probe_send(imsg_get_id(imsg), IMSG_CTL_FAIL, NULL, NULL, msg);
-		return;
-	}
-	if (n >= S2S_PROBES_MAX) {
-		probe_send(imsg_get_id(imsg), IMSG_CTL_FAIL, NULL, NULL,
-		    "too many checks under way: try again");
 		return;
 	}
 	log_info("check partner %s: opening a stream from %s", remote,

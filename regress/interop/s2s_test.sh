@@ -220,6 +220,57 @@ partner "closed.test" {
 }
 check_partner_failures_cleanup() { netns_destroy; }
 
+atf_test_case check_partner_limits cleanup
+check_partner_limits_head() {
+	atf_set descr "xmppgwctl check partner: at most 8 at once, the 9th told to try again; the checks of a tls process that dies fail and say so; then a check works again"
+	atf_set require.user root
+}
+check_partner_limits_body() {
+	GW_EXTRA='partner "silent.test" {
+	type federated
+	proxy "127.0.0.10" port 5998
+}' setup "tls required
+	sasl optional
+	dialback yes"
+	# a server that lets connections in (the kernel's backlog) and
+	# never says a word
+	nsenter --net="/run/netns/$(cat netns)" /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.10", 5998))
+s.listen(16)
+open(sys.argv[1], "w").close()
+time.sleep(60)' "$PWD/silent.ready" > silent.out 2>&1 &
+	echo $! > silent.pid
+	wait_for 10 test -f silent.ready ||
+	    atf_fail "the silent server did not start: $(oneline "$(cat silent.out)")"
+	for _i in 1 2 3 4 5 6 7 8; do
+		"$(XGWCTL)" -s "$PWD/ctl.sock" check partner silent.test \
+		    > check$_i.out 2>&1 &
+		echo $! > check$_i.pid
+	done
+	wait_for 10 sh -c "[ \$(\"$(XGWCTL)\" -s \"$PWD/ctl.sock\" show streams |
+	    grep -c silent.test) -eq 8 ]" ||
+	    atf_fail "8 checks did not start: $(oneline "$(ctl show streams; cat check*.out)")"
+	atf_check -s exit:1 -e inline:"xmppgwctl: too many checks under way: try again\n" \
+	    "$(XGWCTL)" -s "$PWD/ctl.sock" check partner silent.test
+	# the tls processes die: every check fails at once, saying why
+	for _p in $(ps -o pid= --ppid "$(cat xmppgwd.pid)" -o args= |
+	    awk '$2 == "xmppgwd:" && $3 == "tls" { print $1 }'); do
+		kill -KILL "$_p"
+	done
+	for _i in 1 2 3 4 5 6 7 8; do
+		bg_wait check$_i && atf_fail "check $_i succeeded"
+		grep -q -x "xmppgwctl: the tls process ended during the check" check$_i.out ||
+		    atf_fail "check $_i: $(oneline "$(cat check$_i.out)")"
+	done
+	# restarted, the gateway checks again
+	wait_for 10 "$(XGWCTL)" -s "$PWD/ctl.sock" check partner partner.test \
+	    > check.out 2>&1 ||
+	    atf_fail "no check after the restart: $(oneline "$(cat check.out)")"
+}
+check_partner_limits_cleanup() { netns_destroy; }
+
 atf_test_case certificate_request_accepted_by_prosody cleanup
 certificate_request_accepted_by_prosody_head() {
 	atf_set descr "xmppgwctl certificate request makes a key and a CSR; signed by a CA Prosody trusts, the certificate authenticates gw.test by SASL EXTERNAL both ways"
@@ -1343,6 +1394,7 @@ atf_init_test_cases() {
 	atf_add_test_case sasl_external_both_ways
 	atf_add_test_case check_partner_steps
 	atf_add_test_case check_partner_failures
+	atf_add_test_case check_partner_limits
 	atf_add_test_case certificate_request_accepted_by_prosody
 	atf_add_test_case serverauth_only_certificates_both_ways
 	atf_add_test_case dialback_when_certificate_self_signed
