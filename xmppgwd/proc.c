@@ -525,8 +525,12 @@ proc_set_peer(struct imsg *imsg)
 		fatalx("%s: bad peer %u/%u", __func__, pf.procid,
 		    pf.instance);
 	iev = &proc_peers[pf.procid][pf.instance];
+	/*
+	 * The new channel can come before the old one's end is read: what
+	 * waited on the dead sibling is answered now all the same.
+	 */
 	if (iev->up)
-		imsgev_clear(iev);
+		proc_peer_lost(iev);
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		fatal("%s: fcntl", __func__);
 	imsgev_init(iev, fd, pf.procid, pf.instance, proc_dispatch, NULL);
