@@ -265,6 +265,9 @@ time.sleep(60)' "$PWD/silent.ready" > silent.out 2>&1 &
 		    atf_fail "check $_i: $(oneline "$(cat check$_i.out)")"
 	done
 	# restarted, the gateway checks again
+	wait_for 10 sh -c "[ \$(\"$(XGWCTL)\" -s \"$PWD/ctl.sock\" status |
+	    grep -c -E '^tls\\[[01]\\] +[0-9]+ +[0-9:]+ +1\$') -eq 2 ]" ||
+	    atf_fail "tls not restarted: $(oneline "$(ctl status)")"
 	wait_for 10 "$(XGWCTL)" -s "$PWD/ctl.sock" check partner partner.test \
 	    > check.out 2>&1 ||
 	    atf_fail "no check after the restart: $(oneline "$(cat check.out)")"
