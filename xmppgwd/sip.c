@@ -826,7 +826,7 @@ sip_send(struct imsg *imsg)
 	struct map_message	 m;
 	struct sip_txn		*t;
 	char			 branch[sizeof(t->branch)], callid[32];
-	uint32_t		 id;
+	uint32_t		 id, rnd[5];
 
 	imsg_cursor(imsg, &c);
 	if (imsg_read_u32(&c, &id) == -1 || stanza_decode(&c, &s) == -1 ||
@@ -844,10 +844,10 @@ sip_send(struct imsg *imsg)
 		sip_result(id, 503, "the SIP proxy is not reading");
 		goto done;
 	}
-	snprintf(branch, sizeof(branch), "z9hG4bK%08x%08x", arc4random(),
-	    arc4random());
-	snprintf(callid, sizeof(callid), "%08x%08x@xmppgwd", arc4random(),
-	    arc4random());
+	/* one call: libbsd's arc4random asks getpid() on each */
+	arc4random_buf(rnd, sizeof(rnd));
+	snprintf(branch, sizeof(branch), "z9hG4bK%08x%08x", rnd[0], rnd[1]);
+	snprintf(callid, sizeof(callid), "%08x%08x@xmppgwd", rnd[2], rnd[3]);
 	memset(&m, 0, sizeof(m));
 	m.from = s.from;
 	m.to = s.to;
@@ -859,7 +859,7 @@ sip_send(struct imsg *imsg)
 	m.sent_by = sp.local;
 	m.branch = branch;
 	m.callid = callid;
-	m.tag = arc4random();
+	m.tag = rnd[4];
 	/* requests that share a Call-ID need growing sequence numbers */
 	m.cseq = sip_cseq;
 	if (map_message(&sp.out, &m) == -1) {

@@ -1080,6 +1080,9 @@ xbuf_free(struct xbuf *b)
 	xbuf_init(b);
 }
 
+/* xbuf_printf formats into at least this much room before it measures */
+#define XBUF_PRINTF_ROOM	256
+
 /* room for add more bytes and a NUL */
 static int
 xbuf_grow(struct xbuf *b, size_t add)
@@ -1125,21 +1128,26 @@ xbuf_printf(struct xbuf *b, const char *fmt, ...)
 	va_list	 ap;
 	int	 n;
 
-	if (b->error)
+	/* formatted once into the room there is, again only if too long */
+	if (xbuf_grow(b, XBUF_PRINTF_ROOM) == -1)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->data + b->len, b->size - b->len, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
+		b->data[b->len] = '\0';
 		b->error = 1;
 		return;
 	}
-	if (xbuf_grow(b, (size_t)n) == -1)
-		return;
-	va_start(ap, fmt);
-	/* sized above: cannot truncate */
-	(void)vsnprintf(b->data + b->len, b->size - b->len, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= b->size - b->len) {
+		b->data[b->len] = '\0';
+		if (xbuf_grow(b, (size_t)n) == -1)
+			return;
+		va_start(ap, fmt);
+		/* sized above: cannot truncate */
+		(void)vsnprintf(b->data + b->len, b->size - b->len, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
