@@ -106,6 +106,9 @@ struct conn {
 	struct tls_srv		*srv;		/* accepted with it */
 	int			 tls_done;
 	int			 tls_want;	/* TLS_WANT_POLLIN/OUT */
+	int			 tls_drained;	/* a short read this pass */
+	unsigned char		*tls_pend;	/* its rest of tls_in */
+	size_t			 tls_pend_off, tls_pend_len;
 	char			 tls_version[32];
 	char			 tls_cipher[64];
 	int			 cert_ok;	/* peer cert proves remote */

@@ -71,6 +71,12 @@ static void	probe_send(uint32_t, uint32_t, const char *, const char *,
 		    const char *);
 static struct conn *conn_new(enum conn_dir, int);
 static void	conn_read(int, short, void *);
+static void	conn_read1(struct conn *);
+static void	conn_handshake1(struct conn *);
+static ssize_t	conn_tls_in(struct tls *, void *, size_t, void *);
+static ssize_t	conn_tls_out(struct tls *, const void *, size_t, void *);
+static void	conn_tls_save(void);
+static void	conn_tls_rest(struct conn *);
 static void	conn_writable(int, short, void *);
 static void	conn_timer(int, short, void *);
 static int	conn_throttled(struct conn *);
@@ -80,6 +86,15 @@ static void	conn_handshake(struct conn *);
 static void	conn_connect_next(struct conn *);
 static void	conn_connected(int, short, void *);
 static struct tls_config *s2s_tls_config(void);
+
+/* TLS input: see conn_tls_in */
+#define TLS_IN_SIZE	65536
+
+static struct {
+	struct conn	*c;		/* whose bytes they are */
+	size_t		 off, len;
+	unsigned char	 buf[TLS_IN_SIZE];
+} tls_in;
 
 const struct proc_role tls_role = {
 	.title = "tls",
@@ -501,6 +516,10 @@ conn_close(struct conn *c, const char *fmt, ...)
 		tls_free(c->tls);
 		c->tls = NULL;
 	}
+	if (tls_in.c == c)
+		tls_in.c = NULL;
+	free(c->tls_pend);
+	c->tls_pend = NULL;
 	tls_srv_drop(c->srv);
 	c->srv = NULL;
 	if (c->fd >= 0)
@@ -605,6 +624,105 @@ conn_stream_error(struct conn *c, const char *cond, const char *text)
 }
 
 /*
+ * TLS input.  libtls takes a stream's bytes through conn_tls_in, which
+ * reads the socket into one buffer of the process, up to TLS_IN_SIZE at
+ * a time: OpenSSL asks for each record's 5-byte header and then for its
+ * body, so the records a peer sent since the last pass cost one read(2)
+ * instead of two each.  A read that got less than it asked for emptied
+ * the socket: later requests in the same pass get TLS_WANT_POLLIN
+ * without another read (the read event is level-triggered, so what
+ * arrives later wakes the stream again).  When a stream stops with
+ * bytes of the buffer unread (its reads per pass used up, or TLS done
+ * with the handshake and application data behind it), conn_tls_rest
+ * moves them to the stream's own tls_pend and runs its read event once
+ * more, since the socket will not say that they are there.
+ */
+static ssize_t
+conn_tls_take(unsigned char *from, size_t *off, size_t len, void *buf,
+    size_t want)
+{
+	size_t	 n = len - *off < want ? len - *off : want;
+
+	memcpy(buf, from + *off, n);
+	*off += n;
+	return ((ssize_t)n);
+}
+
+static ssize_t
+conn_tls_in(struct tls *ctx, void *buf, size_t want, void *arg)
+{
+	struct conn	*c = arg;
+	ssize_t		 n;
+
+	if (c->tls_pend != NULL) {
+		n = conn_tls_take(c->tls_pend, &c->tls_pend_off,
+		    c->tls_pend_len, buf, want);
+		if (c->tls_pend_off == c->tls_pend_len) {
+			free(c->tls_pend);
+			c->tls_pend = NULL;
+		}
+		return (n);
+	}
+	if (tls_in.c == c && tls_in.off < tls_in.len)
+		return (conn_tls_take(tls_in.buf, &tls_in.off, tls_in.len,
+		    buf, want));
+	if (c->tls_drained)
+		return (TLS_WANT_POLLIN);
+	conn_tls_save();
+	if ((n = read(c->fd, tls_in.buf, sizeof(tls_in.buf))) == -1)
+		return (errno == EAGAIN || errno == EINTR ?
+		    TLS_WANT_POLLIN : -1);
+	if (n == 0)
+		return (0);
+	c->tls_drained = (size_t)n < sizeof(tls_in.buf);
+	tls_in.c = c;
+	tls_in.off = 0;
+	tls_in.len = n;
+	return (conn_tls_take(tls_in.buf, &tls_in.off, tls_in.len, buf,
+	    want));
+}
+
+static ssize_t
+conn_tls_out(struct tls *ctx, const void *buf, size_t len, void *arg)
+{
+	struct conn	*c = arg;
+	ssize_t		 n;
+
+	if ((n = write(c->fd, buf, len)) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
+		return (TLS_WANT_POLLOUT);
+	return (n);
+}
+
+/* What is left in tls_in goes to its stream's own buffer. */
+static void
+conn_tls_save(void)
+{
+	struct conn	*o = tls_in.c;
+
+	tls_in.c = NULL;
+	if (o == NULL || tls_in.off == tls_in.len)
+		return;
+	/* its own is empty: conn_tls_in empties it before it reads */
+	if ((o->tls_pend = malloc(tls_in.len - tls_in.off)) == NULL)
+		fatal("%s: malloc", __func__);
+	memcpy(o->tls_pend, tls_in.buf + tls_in.off, tls_in.len - tls_in.off);
+	o->tls_pend_off = 0;
+	o->tls_pend_len = tls_in.len - tls_in.off;
+}
+
+/* After a stream's turn: bytes it did not take are read next pass. */
+static void
+conn_tls_rest(struct conn *c)
+{
+	if (tls_in.c == c)
+		conn_tls_save();
+	if (c->tls_pend != NULL && !conn_dead(c) &&
+	    event_pending(&c->ev_read, EV_READ, NULL))
+		event_active(&c->ev_read, EV_READ, 1);
+}
+
+/*
  * Start TLS on this connection once the plaintext already queued (the
  * <proceed/>) is out.  Whatever the peer sent after <starttls/> was
  * discarded by the caller (xml_stream_stop).
@@ -627,8 +745,8 @@ conn_starttls(struct conn *c)
 	event_add(&c->ev_read, NULL);
 	if (c->dir == CONN_IN) {
 		c->srv = tls_srv_hold(s2s.srv);
-		if (tls_accept_socket(tls_srv_ctx(c->srv), &c->tls, c->fd)
-		    == -1) {
+		if (tls_accept_cbs(tls_srv_ctx(c->srv), &c->tls, conn_tls_in,
+		    conn_tls_out, c) == -1) {
 			conn_close(c, "TLS: %s", tls_error(tls_srv_ctx(c->srv)));
 			return;
 		}
@@ -643,7 +761,8 @@ conn_starttls(struct conn *c)
 		if (d == NULL || i >= s2s.ncli ||
 		    (c->tls = tls_client()) == NULL ||
 		    tls_configure(c->tls, s2s.cli_cfg[i]) == -1 ||
-		    tls_connect_socket(c->tls, c->fd, c->remote) == -1) {
+		    tls_connect_cbs(c->tls, conn_tls_in, conn_tls_out, c,
+		    c->remote) == -1) {
 			conn_close(c, "TLS: %s", c->tls ? tls_error(c->tls) :
 			    "no client configuration");
 			return;
@@ -656,6 +775,14 @@ conn_starttls(struct conn *c)
 
 static void
 conn_handshake(struct conn *c)
+{
+	c->tls_drained = 0;
+	conn_handshake1(c);
+	conn_tls_rest(c);
+}
+
+static void
+conn_handshake1(struct conn *c)
 {
 	const char	*v, *ciph;
 	int		 r;
@@ -689,16 +816,29 @@ static void
 conn_read(int fd, short event, void *arg)
 {
 	struct conn	*c = arg;
+
+	c->tls_drained = 0;
+	conn_read1(c);
+	conn_tls_rest(c);
+}
+
+static void
+conn_read1(struct conn *c)
+{
 	char		 buf[16384];
 	ssize_t		 n;
-	int		 loops;
+	size_t		 got;
 
 	if (c->state == CS_HANDSHAKE) {
-		conn_handshake(c);
+		conn_handshake1(c);
 		return;
 	}
-	/* several TLS records may be buffered: read until none is left */
-	for (loops = 0; loops < PROC_READS && !conn_dead(c); loops++) {
+	/*
+	 * Several TLS records may be buffered: read until none is left, or
+	 * PROC_READS full buffers' worth in one pass.
+	 */
+	for (got = 0; got < PROC_READS * sizeof(buf) && !conn_dead(c);
+	    got += n) {
 		if (conn_throttled(c))
 			return;
 		if (c->tls != NULL) {
@@ -714,7 +854,7 @@ conn_read(int fd, short event, void *arg)
 				return;
 			}
 		} else {
-			n = read(fd, buf, sizeof(buf));
+			n = read(c->fd, buf, sizeof(buf));
 			if (n == -1) {
 				if (errno == EAGAIN || errno == EINTR)
 					return;

@@ -1015,6 +1015,59 @@ read_rate_limited_body() {
 }
 read_rate_limited_cleanup() { netns_destroy; }
 
+atf_test_case tls_input_read_to_the_end cleanup
+tls_input_read_to_the_end_head() {
+	atf_set descr "input the tls process read ahead of TLS is not left behind: a stream header in the segment that ends the handshake is answered, and 400 kB of stanzas sent at once (more than a pass takes) are all read"
+	atf_set require.user root
+}
+tls_input_read_to_the_end_body() {
+	setup_raw "tls required
+	sasl optional
+	dialback yes" "limits { read-rate 0 }"
+	tls="starttls --cork --cert $PWD/certs/partner.test.crt --key $PWD/certs/partner.test.key"
+	# the stream header in the segment that ends the handshake; whether
+	# TLS leaves it to the stream depends on timing: tried 8 times
+	for i in 1 2 3 4 5 6 7 8; do
+		rawpeer --connect $GW 5269 "send $STREAM_HDR" "expect <starttls" \
+		    "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" \
+		    "expect <proceed" "$tls" "send $STREAM_HDR" \
+		    "expect -t 5 EXTERNAL" > raw.out 2>&1 ||
+		    atf_fail "try $i: $(oneline "$(cat raw.out)")"
+	done
+	pad=$(printf 'x%.0s' $(seq 1000))
+	{
+		echo "send $STREAM_HDR"
+		echo "expect <starttls"
+		echo "send <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+		echo "expect <proceed"
+		echo "$tls"
+		echo "send $STREAM_HDR"
+		echo "expect EXTERNAL"
+		echo "send <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>"
+		echo "expect <success"
+		echo "send $STREAM_HDR"
+		echo "expect <stream:features"
+		printf 'send '
+		i=1
+		while [ $i -le 400 ]; do
+			printf "<message from='a@partner.test' to='bob@gw.test' id='m%d'><body>%s</body></message>" $i "$pad"
+			i=$((i + 1))
+		done
+		echo
+		# the peer sends nothing more: the socket wakes nobody again
+		echo "absent -t 60 stream:error"
+	} > peer.steps
+	before=$(wc -l < xmppgwd.log)
+	rawpeer_start peer --connect $GW 5269 -f "$PWD/peer.steps"
+	n() { grep -c "message from a@partner.test to bob@gw.test answered" xmppgwd.log; }
+	wait_for 30 sh -c "[ \$(grep -c 'message from a@partner.test to bob@gw.test answered' xmppgwd.log) -ge 400 ]" ||
+	    atf_fail "$(n) of 400 messages read"
+	tail -n +$((before + 1)) xmppgwd.log | grep "from partner.test .*closed" > closed.out &&
+	    atf_fail "the stream was closed: $(oneline "$(cat closed.out)")"
+	return 0
+}
+tls_input_read_to_the_end_cleanup() { netns_destroy; }
+
 atf_test_case idle_timeout_closes cleanup
 idle_timeout_closes_head() {
 	atf_set descr "an authenticated inbound stream idle for the idle timeout gets <connection-timeout/>"
@@ -1431,6 +1484,7 @@ atf_init_test_cases() {
 	atf_add_test_case tls_renegotiation_refused
 	atf_add_test_case establish_timeout_closes
 	atf_add_test_case read_rate_limited
+	atf_add_test_case tls_input_read_to_the_end
 	atf_add_test_case idle_timeout_closes
 	atf_add_test_case keepalive_whitespace_sent
 	atf_add_test_case connection_limit_enforced

@@ -23,13 +23,16 @@ and lines starting with # ignored).  Steps:
                        reading for S seconds (default 0: what is there)
   expect-eof [-t S]    wait until the peer closes the connection
   starttls [--ca FILE] [--cert FILE --key FILE] [--sni NAME] [--fail]
-                       TLS on the socket: a client with --connect (SNI
+           [--cork]    TLS on the socket: a client with --connect (SNI
                        only with --sni; the peer's chain verified against
                        --ca when given, its name too with --sni), a server
                        with --listen (--cert/--key required; a client
                        certificate requested and verified against --ca
                        when given).  Unconsumed plaintext is dropped.
-                       --fail: the handshake must fail.
+                       --fail: the handshake must fail.  --cork (client):
+                       the client's last handshake flight is held back
+                       (TCP_CORK) and leaves in one segment with what the
+                       next send step sends
   sleep S              pause (timing attacks only, never for readiness)
   close                close the connection
   print TEXT           print TEXT (after substitution) on stdout
@@ -44,6 +47,7 @@ import argparse
 import codecs
 import os
 import re
+import select
 import shlex
 import socket
 import ssl
@@ -65,6 +69,7 @@ class Peer:
         self.transcript = ""    # everything received
         self.eof = False
         self.vars = {}
+        self.corked = False     # starttls --cork, until the next send
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
     def trace(self, direction, text):
@@ -83,6 +88,9 @@ class Peer:
         self.trace(">>", data.decode("utf-8", "replace"))
         try:
             self.sock.sendall(data)
+            if self.corked:
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+                self.corked = False
         except OSError as e:
             raise StepFailed("send: %s" % e)
 
@@ -164,6 +172,7 @@ class Peer:
         p.add_argument("--key")
         p.add_argument("--sni")
         p.add_argument("--fail", action="store_true")
+        p.add_argument("--cork", action="store_true")
         try:
             o = p.parse_args(shlex.split(self.subst(rest)))
         except SystemExit:
@@ -189,6 +198,8 @@ class Peer:
         try:
             if self.server_side:
                 self.sock = ctx.wrap_socket(self.sock, server_side=True)
+            elif o.cork:
+                self.sock = self.corked_handshake(ctx, o.sni)
             else:
                 self.sock = ctx.wrap_socket(self.sock, server_hostname=o.sni)
         except (ssl.SSLError, OSError) as e:
@@ -205,6 +216,30 @@ class Peer:
         self.buf = ""
         self.eof = False
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def corked_handshake(self, ctx, sni):
+        """The handshake, with what the client sends after the server's
+        first flight corked until the next send step."""
+        self.sock.setblocking(False)
+        tls = ctx.wrap_socket(self.sock, server_hostname=sni,
+                              do_handshake_on_connect=False)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                if not self.corked:
+                    # the ClientHello is out; what follows waits
+                    tls.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                    self.corked = True
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([tls], [], [], left)[0]:
+                    raise ssl.SSLError("handshake timed out")
+            except ssl.SSLWantWriteError:
+                select.select([], [tls], [], 1)
+        tls.settimeout(self.timeout)
+        return tls
 
     def run(self, n, step):
         cmd, _, rest = step.strip().partition(" ")
