@@ -1030,8 +1030,44 @@ ATF_TC_BODY(expat_has_security_fixes, tc)
 	ATF_CHECK(strncmp(info, "expat_", 6) == 0);
 }
 
+/*
+ * xbuf_printf formats into the room the buffer has and again when that
+ * was too small: at every length around the buffer's size the text is
+ * whole, after what was there, and NUL-terminated.
+ */
+ATF_TC_WITHOUT_HEAD(xbuf_printf_any_length);
+ATF_TC_BODY(xbuf_printf_any_length, tc)
+{
+	struct xbuf	 b;
+	char		 want[2048];
+	size_t		 pre, n, i;
+
+	for (pre = 0; pre < 600; pre += 37) {
+		for (n = 0; n < 1200; n += 13) {
+			xbuf_init(&b);
+			for (i = 0; i < pre; i++)
+				xbuf_add(&b, "p", 1);
+			memset(want, 'x', n);
+			want[n] = '\0';
+			xbuf_printf(&b, "%s|%zu", want, n);
+			ATF_REQUIRE(!b.error);
+			ATF_REQUIRE_EQ(b.len, pre + n + 1 +
+			    (size_t)snprintf(NULL, 0, "%zu", n));
+			ATF_REQUIRE(strspn(b.data, "p") == pre);
+			ATF_REQUIRE(strncmp(b.data + pre, want, n) == 0);
+			ATF_REQUIRE(b.data[pre + n] == '|');
+			ATF_REQUIRE(strtoul(b.data + pre + n + 1, NULL, 10) ==
+			    n);
+			ATF_REQUIRE(b.data[b.len] == '\0');
+			ATF_REQUIRE(strlen(b.data) == b.len);
+			xbuf_free(&b);
+		}
+	}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, xbuf_printf_any_length);
 	ATF_TP_ADD_TC(tp, expat_has_security_fixes);
 	ATF_TP_ADD_TC(tp, header_delivered_with_attributes);
 	ATF_TP_ADD_TC(tp, stanza_tree_children_text);
