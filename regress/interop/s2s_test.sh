@@ -181,7 +181,7 @@ check_partner_steps_cleanup() { netns_destroy; }
 
 atf_test_case check_partner_failures cleanup
 check_partner_failures_head() {
-	atf_set descr "xmppgwctl check partner names the step that fails: an untrusted certificate with sasl required, no DNS, a refused connection, no such partner"
+	atf_set descr "xmppgwctl check partner names the step that fails: an untrusted certificate with sasl required, no DNS, a refused connection, a stream error from the partner (its text made printable), no such partner"
 	atf_set require.user root
 }
 check_partner_failures_body() {
@@ -191,6 +191,10 @@ check_partner_failures_body() {
 partner "closed.test" {
 	type federated
 	proxy "127.0.0.10" port 5999
+}
+partner "erring.test" {
+	type federated
+	proxy "127.0.0.10" port 5997
 }' setup "tls required
 	sasl required
 	dialback yes" cert=selfsigned
@@ -215,6 +219,16 @@ partner "closed.test" {
 	    atf_fail "no refused connection: $(oneline "$(cat check.out)")"
 	grep -q -E "^dns +ok +proxy 127.0.0.10 port 5999 \(SRV not used\): 127.0.0.10:5999\$" check.out ||
 	    atf_fail "no proxy: $(oneline "$(cat check.out)")"
+	# a partner that answers our header with a stream error; its text
+	# reaches the terminal as printable ASCII only
+	e_acute=$(printf '\303\251')
+	rawpeer_start erring --listen 127.0.0.10 5997 \
+	    "expect <stream:stream[^>]*to='erring.test'" \
+	    "send <?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='erring.test' to='gw.test' id='e1' version='1.0'><stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>no gw.test here, caf$e_acute</text></stream:error></stream:stream>" \
+	    "expect-eof"
+	check_fails erring.test stream \
+	    "stream error from the peer: <host-unknown/> no gw.test here, caf\?\?\$"
+	bg_wait erring || atf_fail "the erring partner: $(oneline "$(cat erring.err)")"
 	atf_check -s exit:1 -e inline:"xmppgwctl: no partner other.test\n" \
 	    "$(XGWCTL)" -s "$PWD/ctl.sock" check partner other.test
 }
