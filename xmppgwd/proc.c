@@ -146,24 +146,29 @@ proc_child(const struct proc_role *role, unsigned int instance)
  * the output it queued for the other processes leaves at once, usually
  * in one write per channel (imsgev_flush).
  *
- * A child is paced.  When a pass that took input (proc_input) began less
- * than pace_us after the child started to wait, and was short, the child
- * sends what the pass produced, sleeps the rest of the interval, and
- * then takes everything that arrived meanwhile in one pass.  So under
- * moderate load each child takes its input about once per interval, and
- * a wakeup carries a batch instead of one message: on a VM a wakeup
- * costs several times the work for a message.  A message waits at most
- * pace_us more in each child, and only while input follows input that
- * closely; an idle child answers at once.  A pass that took half the
- * interval or more carried a batch already and is not followed by a
- * nap, so that a loaded child keeps its full capacity.  The parent is
- * not paced (0).
+ * The processes that read the network are paced: tls (s2s streams) and
+ * sip (requests from SIP peers) call proc_input when they take such
+ * input.  When a pass that took it began less than pace_us after the
+ * process started to wait, and was short, the process sends what the
+ * pass produced, sleeps until the next multiple of pace_us on the
+ * monotonic clock, and then takes everything that arrived meanwhile in
+ * one pass.  So under moderate load a wakeup carries a batch instead of
+ * one message: on a VM a wakeup costs several times the work for a
+ * message.  All paced processes sleep to the same marks, so their
+ * batches leave together.  Input from another process, and a SIP
+ * response to a request of ours, is taken as soon as it comes: a batch
+ * wakes each process it then crosses once, and waits nowhere else.  A
+ * message waits at most pace_us more, in the process that took it from
+ * the network, and only while input follows input that closely; an
+ * idle process answers at once.  A pass that took half the interval or
+ * more carried a batch already and is not followed by a nap, so that a
+ * loaded process keeps its full capacity.  The parent is not paced (0).
  */
 void
 proc_loop(struct event_base *base, long pace_us)
 {
 	struct timespec	 start, now, nap;
-	long long	 waited, busy;
+	long long	 waited, busy, mark;
 
 	for (;;) {
 		imsgev_flush();
@@ -200,14 +205,18 @@ proc_loop(struct event_base *base, long pace_us)
 		    (now.tv_nsec - start.tv_nsec);
 		if (waited >= pace_us * 1000LL)
 			continue;
-		nap.tv_sec = 0;
-		nap.tv_nsec = pace_us * 1000L - waited;
+		mark = (now.tv_sec * 1000000000LL + now.tv_nsec) /
+		    (pace_us * 1000LL) + 1;
+		mark *= pace_us * 1000LL;
+		nap.tv_sec = mark / 1000000000LL;
+		nap.tv_nsec = mark % 1000000000LL;
 		/* a signal ends the nap early; it is handled next pass */
-		(void)nanosleep(&nap, NULL);
+		(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &nap,
+		    NULL);
 	}
 }
 
-/* The pass took input (from the network or a channel): see proc_loop. */
+/* The pass took input from the network: see proc_loop. */
 void
 proc_input(void)
 {
@@ -434,7 +443,6 @@ proc_dispatch(int fd, short event, void *arg)
 	/* a paced process takes what is there, not one read per pass */
  again:
 	if (event & EV_READ) {
-		proc_input();
 		got = ibuf->rlen;
 		if ((n = imsgbuf_read(ibuf)) == -1 || n == 0) {
 			if (iev->procid == PROC_PARENT) {

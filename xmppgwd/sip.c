@@ -668,7 +668,7 @@ sip_readable(int fd, short event, void *arg)
 		memcpy(p + sp.inlen, buf, n);
 		sp.in = p;
 		sp.inlen += n;
-		proc_input();
+		/* responses to our requests: not paced (proc_loop) */
 		sip_input();
 		/* a short read took all there was */
 		if (sp.tls == NULL && n < (ssize_t)sizeof(buf))

@@ -345,7 +345,7 @@ int		 imsgev_composev(struct imsgev *, uint32_t, uint32_t, int,
 		    const struct iovec *, int);
 struct imsgev	*proc_peer(enum privsep_procid, unsigned int);
 void		 sock_nodelay(int);
-#define PROC_PACE_US	2000	/* a busy child takes its input this often */
+#define PROC_PACE_US	4000	/* the network is read this often under load */
 void		 proc_loop(struct event_base *, long);
 void		 proc_input(void);
 #define PROC_READS	16	/* reads per descriptor and pass, at most */
