@@ -1444,7 +1444,7 @@ sip_peer_request(struct sip_peer *pe, struct sipmsg *m)
 		    "a NUL in the body");
 		goto done;
 	}
-	memset(&s, 0, sizeof(s));
+	stanza_init(&s);
 	s.kind = STANZA_MESSAGE;
 	(void)strlcpy(s.type, "chat", sizeof(s.type));
 	if (sipmsg_addr_uri(m->from, uri, sizeof(uri)) == -1) {

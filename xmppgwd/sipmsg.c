@@ -58,70 +58,74 @@ enum hfield {
 
 struct hdrdef {
 	const char	*name;
+	size_t		 len;		/* of name */
 	char		 compact;
 	enum hfield	 field;
 };
+
+#define HDR(name, compact, field)	\
+	{ name, sizeof(name) - 1, compact, field }
 
 /*
  * Compact forms from the IANA SIP header registry, not only the ten of
  * RFC 3261: "o" is Event, which the presence code looks up.
  */
 static const struct hdrdef hdrdefs[] = {
-	{ "Accept",		0,	HF_OTHER },
-	{ "Accept-Contact",	'a',	HF_OTHER },
-	{ "Accept-Encoding",	0,	HF_OTHER },
-	{ "Accept-Language",	0,	HF_OTHER },
-	{ "Alert-Info",		0,	HF_OTHER },
-	{ "Allow",		0,	HF_OTHER },
-	{ "Allow-Events",	'u',	HF_OTHER },
-	{ "Authentication-Info", 0,	HF_OTHER },
-	{ "Authorization",	0,	HF_OTHER },
-	{ "CSeq",		0,	HF_CSEQ },
-	{ "Call-ID",		'i',	HF_CALLID },
-	{ "Call-Info",		0,	HF_OTHER },
-	{ "Contact",		'm',	HF_OTHER },
-	{ "Content-Disposition", 0,	HF_OTHER },
-	{ "Content-Encoding",	'e',	HF_OTHER },
-	{ "Content-Language",	0,	HF_CLANG },
-	{ "Content-Length",	'l',	HF_CLEN },
-	{ "Content-Type",	'c',	HF_CTYPE },
-	{ "Date",		0,	HF_OTHER },
-	{ "Error-Info",		0,	HF_OTHER },
-	{ "Event",		'o',	HF_OTHER },
-	{ "Expires",		0,	HF_OTHER },
-	{ "From",		'f',	HF_FROM },
-	{ "Identity",		'y',	HF_OTHER },
-	{ "Identity-Info",	'n',	HF_OTHER },
-	{ "In-Reply-To",	0,	HF_OTHER },
-	{ "MIME-Version",	0,	HF_OTHER },
-	{ "Max-Forwards",	0,	HF_MAXFWD },
-	{ "Min-Expires",	0,	HF_OTHER },
-	{ "Organization",	0,	HF_OTHER },
-	{ "Priority",		0,	HF_OTHER },
-	{ "Proxy-Authenticate",	0,	HF_OTHER },
-	{ "Proxy-Authorization", 0,	HF_OTHER },
-	{ "Proxy-Require",	0,	HF_OTHER },
-	{ "Record-Route",	0,	HF_OTHER },
-	{ "Refer-To",		'r',	HF_OTHER },
-	{ "Referred-By",	'b',	HF_OTHER },
-	{ "Reject-Contact",	'j',	HF_OTHER },
-	{ "Reply-To",		0,	HF_OTHER },
-	{ "Request-Disposition", 'd',	HF_OTHER },
-	{ "Require",		0,	HF_OTHER },
-	{ "Retry-After",	0,	HF_OTHER },
-	{ "Route",		0,	HF_OTHER },
-	{ "Server",		0,	HF_OTHER },
-	{ "Session-Expires",	'x',	HF_OTHER },
-	{ "Subject",		's',	HF_SUBJECT },
-	{ "Subscription-State",	0,	HF_OTHER },
-	{ "Supported",		'k',	HF_OTHER },
-	{ "Timestamp",		0,	HF_OTHER },
-	{ "To",			't',	HF_TO },
-	{ "Unsupported",	0,	HF_OTHER },
-	{ "User-Agent",		0,	HF_OTHER },
-	{ "Via",		'v',	HF_VIA },
-	{ "WWW-Authenticate",	0,	HF_OTHER },
-	{ "Warning",		0,	HF_OTHER },
+	HDR("Accept",		0,	HF_OTHER),
+	HDR("Accept-Contact",	'a',	HF_OTHER),
+	HDR("Accept-Encoding",	0,	HF_OTHER),
+	HDR("Accept-Language",	0,	HF_OTHER),
+	HDR("Alert-Info",		0,	HF_OTHER),
+	HDR("Allow",		0,	HF_OTHER),
+	HDR("Allow-Events",	'u',	HF_OTHER),
+	HDR("Authentication-Info", 0,	HF_OTHER),
+	HDR("Authorization",	0,	HF_OTHER),
+	HDR("CSeq",		0,	HF_CSEQ),
+	HDR("Call-ID",		'i',	HF_CALLID),
+	HDR("Call-Info",		0,	HF_OTHER),
+	HDR("Contact",		'm',	HF_OTHER),
+	HDR("Content-Disposition", 0,	HF_OTHER),
+	HDR("Content-Encoding",	'e',	HF_OTHER),
+	HDR("Content-Language",	0,	HF_CLANG),
+	HDR("Content-Length",	'l',	HF_CLEN),
+	HDR("Content-Type",	'c',	HF_CTYPE),
+	HDR("Date",		0,	HF_OTHER),
+	HDR("Error-Info",		0,	HF_OTHER),
+	HDR("Event",		'o',	HF_OTHER),
+	HDR("Expires",		0,	HF_OTHER),
+	HDR("From",		'f',	HF_FROM),
+	HDR("Identity",		'y',	HF_OTHER),
+	HDR("Identity-Info",	'n',	HF_OTHER),
+	HDR("In-Reply-To",	0,	HF_OTHER),
+	HDR("MIME-Version",	0,	HF_OTHER),
+	HDR("Max-Forwards",	0,	HF_MAXFWD),
+	HDR("Min-Expires",	0,	HF_OTHER),
+	HDR("Organization",	0,	HF_OTHER),
+	HDR("Priority",		0,	HF_OTHER),
+	HDR("Proxy-Authenticate",	0,	HF_OTHER),
+	HDR("Proxy-Authorization", 0,	HF_OTHER),
+	HDR("Proxy-Require",	0,	HF_OTHER),
+	HDR("Record-Route",	0,	HF_OTHER),
+	HDR("Refer-To",		'r',	HF_OTHER),
+	HDR("Referred-By",	'b',	HF_OTHER),
+	HDR("Reject-Contact",	'j',	HF_OTHER),
+	HDR("Reply-To",		0,	HF_OTHER),
+	HDR("Request-Disposition", 'd',	HF_OTHER),
+	HDR("Require",		0,	HF_OTHER),
+	HDR("Retry-After",	0,	HF_OTHER),
+	HDR("Route",		0,	HF_OTHER),
+	HDR("Server",		0,	HF_OTHER),
+	HDR("Session-Expires",	'x',	HF_OTHER),
+	HDR("Subject",		's',	HF_SUBJECT),
+	HDR("Subscription-State",	0,	HF_OTHER),
+	HDR("Supported",		'k',	HF_OTHER),
+	HDR("Timestamp",		0,	HF_OTHER),
+	HDR("To",			't',	HF_TO),
+	HDR("Unsupported",	0,	HF_OTHER),
+	HDR("User-Agent",		0,	HF_OTHER),
+	HDR("Via",		'v',	HF_VIA),
+	HDR("WWW-Authenticate",	0,	HF_OTHER),
+	HDR("Warning",		0,	HF_OTHER),
 };
 
 struct pstate {
@@ -193,7 +197,7 @@ hdr_lookup(const char *name, size_t len)
 		if (len == 1 && hdrdefs[i].compact != 0 &&
 		    lower((unsigned char)name[0]) == hdrdefs[i].compact)
 			return (&hdrdefs[i]);
-		if (strlen(hdrdefs[i].name) == len &&
+		if (hdrdefs[i].len == len &&
 		    strncasecmp(hdrdefs[i].name, name, len) == 0)
 			return (&hdrdefs[i]);
 	}

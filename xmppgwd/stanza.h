@@ -55,6 +55,7 @@ int		 stanza_from_xml(struct stanza *, const struct xml_elem *);
 struct xml_elem	*stanza_to_xml(const struct stanza *);
 int		 stanza_encode(struct ibuf *, const struct stanza *);
 int		 stanza_decode(struct imsg_cursor *, struct stanza *);
+void		 stanza_init(struct stanza *);
 void		 stanza_clear(struct stanza *);
 /* turn s into the error reply to itself (swaps from and to) */
 int		 stanza_make_error(struct stanza *, const char *,
