@@ -41,11 +41,19 @@
 #define POLICY_LIST_MAX		10000	/* authorisations in one listing */
 #define POLICY_USER_AUTHS_MAX	10000	/* recorded by messages, per user */
 
-/* a message handed to sip, waiting for its SIP final response */
+/*
+ * A message handed to sip, waiting for its SIP final response: what an
+ * error reply to it takes (stanza_make_error() sends back no payload),
+ * about 200 bytes where the whole stanza took 6.6 KB.
+ */
 struct pending {
 	RB_ENTRY(pending)	 entry;
 	uint32_t		 id;
-	struct stanza		 s;
+	enum stanza_kind	 kind;
+	char			 lang[sizeof(((struct stanza *)0)->lang)];
+	char			*thread;
+	const char		*from, *to, *sid;	/* in addr */
+	char			 addr[];
 };
 
 /* a MESSAGE from SIP handed to tls, waiting to be written or refused */
@@ -97,6 +105,9 @@ static int	policy_canonical_to(struct stanza *, const char *);
 static int	policy_to_sip(struct stanza *);
 static void	policy_sip_result(struct imsg *);
 static void	policy_answer(struct stanza *, const char *, const char *);
+static struct pending *pending_new(const struct stanza *);
+static void	pending_free(struct pending *);
+static void	pending_answer(struct pending *, const char *, const char *);
 static void	policy_sip_in(struct imsg *);
 static void	policy_sent(struct imsg *);
 static void	policy_sip_answer(uint32_t, int);
@@ -276,7 +287,7 @@ policy_stanza_in(struct imsg *imsg)
 	if (s.kind == STANZA_MESSAGE && strcmp(s.type, "groupchat") != 0 &&
 	    proc_conf->sip.configured) {
 		if (policy_message_in(&s) == 0)
-			return;		/* s is the pending entry's now */
+			return;		/* s was cleared */
 		goto done;
 	}
 	log_info("policy: %s from %s to %s answered service-unavailable: "
@@ -324,10 +335,9 @@ policy_peer_down(enum privsep_procid id, unsigned int instance)
 		RB_REMOVE(pendings, &pendings, p);
 		npending--;
 		policy_failed(CTL_XMPP_TO_SIP, "service-unavailable");
-		policy_answer(&p->s, "service-unavailable",
+		pending_answer(p, "service-unavailable",
 		    "the SIP relay restarted");
-		stanza_clear(&p->s);
-		free(p);
+		pending_free(p);
 	}
 }
 
@@ -339,11 +349,60 @@ policy_answer(struct stanza *s, const char *cond, const char *text)
 		policy_send(s);
 }
 
+/* The entry for s, with no id yet; NULL when out of memory. */
+static struct pending *
+pending_new(const struct stanza *s)
+{
+	struct pending	*p;
+	size_t		 fl, tl, il;
+	char		*a;
+
+	fl = strlen(s->from) + 1;
+	tl = strlen(s->to) + 1;
+	il = strlen(s->id) + 1;
+	if ((p = malloc(sizeof(*p) + fl + tl + il)) == NULL)
+		return (NULL);
+	p->id = 0;
+	p->kind = s->kind;
+	(void)strlcpy(p->lang, s->lang, sizeof(p->lang));
+	p->thread = NULL;
+	a = p->addr;
+	p->from = memcpy(a, s->from, fl);
+	p->to = memcpy(a + fl, s->to, tl);
+	p->sid = memcpy(a + fl + tl, s->id, il);
+	return (p);
+}
+
+static void
+pending_free(struct pending *p)
+{
+	free(p->thread);
+	free(p);
+}
+
+/* the error reply to the message p stands for, to its sender */
+static void
+pending_answer(struct pending *p, const char *cond, const char *text)
+{
+	struct stanza	 s;
+
+	stanza_init(&s);
+	s.kind = p->kind;
+	(void)strlcpy(s.from, p->from, sizeof(s.from));
+	(void)strlcpy(s.to, p->to, sizeof(s.to));
+	(void)strlcpy(s.id, p->sid, sizeof(s.id));
+	(void)strlcpy(s.lang, p->lang, sizeof(s.lang));
+	s.thread = p->thread;
+	p->thread = NULL;
+	policy_answer(&s, cond, text);
+	stanza_clear(&s);
+}
+
 /*
  * A message from a partner's user to one of ours, under the rules: the
  * local user must be allowed XMPP (domain users), and a user of a
  * public unverified partner must have been added by the local user.
- * 0: handed to sip (s is the pending entry's now), -1: answered.
+ * 0: handed to sip (s cleared, its pending entry kept), -1: answered.
  */
 static int
 policy_message_in(struct stanza *s)
@@ -428,8 +487,9 @@ policy_canonical_to(struct stanza *s, const char *bare)
 }
 
 /*
- * Hand a message to the sip process; its final response decides.  -1:
- * not handed over (answered already).
+ * Hand a message to the sip process; its final response decides.  0:
+ * handed over, s cleared and what an error reply takes kept in a pending
+ * entry; -1: not handed over (answered already).
  */
 static int
 policy_to_sip(struct stanza *s)
@@ -446,8 +506,8 @@ policy_to_sip(struct stanza *s)
 		    "too many messages in flight");
 		return (-1);
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		fatal("%s: calloc", __func__);
+	if ((p = pending_new(s)) == NULL)
+		fatal("%s: malloc", __func__);
 	do {			/* after a wrap, skip ids still in flight */
 		p->id = next_pending++;
 		if (next_pending == 0)
@@ -456,7 +516,7 @@ policy_to_sip(struct stanza *s)
 	if ((iev = proc_peer(PROC_SIP, 0)) == NULL ||
 	    (b = imsg_create(&iev->ibuf, IMSG_SIP_SEND, 0, 0, 1024)) == NULL ||
 	    imsg_add_u32(b, p->id) == -1 || stanza_encode(b, s) == -1) {
-		free(p);
+		pending_free(p);
 		policy_failed(CTL_XMPP_TO_SIP, "service-unavailable");
 		policy_answer(s, "service-unavailable",
 		    "the SIP relay is restarting");
@@ -464,7 +524,9 @@ policy_to_sip(struct stanza *s)
 	}
 	imsg_close(&iev->ibuf, b);
 	imsgev_add(iev);
-	p->s = *s;		/* takes over the strings */
+	p->thread = s->thread;	/* taken over */
+	s->thread = NULL;
+	stanza_clear(s);
 	if (RB_INSERT(pendings, &pendings, p) != NULL)
 		fatalx("%s: pending id %u reused", __func__, p->id);
 	npending++;
@@ -492,16 +554,15 @@ policy_sip_result(struct imsg *imsg)
 	if (code >= 200 && code < 300) {
 		counters.delivered[CTL_XMPP_TO_SIP]++;
 		log_debug("policy: message from %s to %s delivered to SIP (%u)",
-		    p->s.from, p->s.to, code);
+		    p->from, p->to, code);
 	} else {
 		policy_failed(CTL_XMPP_TO_SIP, map_sip_to_xmpp_error(code));
 		log_info("policy: message from %s to %s failed: SIP %u %s",
-		    p->s.from, p->s.to, code, reason);
+		    p->from, p->to, code, reason);
 		snprintf(text, sizeof(text), "SIP %u %s", code, reason);
-		policy_answer(&p->s, map_sip_to_xmpp_error(code), text);
+		pending_answer(p, map_sip_to_xmpp_error(code), text);
 	}
-	stanza_clear(&p->s);
-	free(p);
+	pending_free(p);
 }
 
 static void
