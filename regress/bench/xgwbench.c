@@ -23,8 +23,9 @@
  * connection and answers every MESSAGE 200 at once, and it sends
  * MESSAGEs to the gateway's SIP listener.  Each message carries its run,
  * its sequence number and its send time (CLOCK_MONOTONIC, ns); the far
- * end records the latency.  The gateway's CPU time is read from
- * /proc/PID/stat of its parent and children before and after each run.
+ * end records the latency.  The gateway's CPU time and context switches
+ * are read from /proc of its parent and children before and after each
+ * run.
  *
  * usage: xgwbench [options] run ...
  *	run: x2s|s2x:RATE|max:COUNT[:warm] | idle:STREAMS
@@ -71,11 +72,23 @@ static struct conn	*conns[MAXCONN];
 static int		 nconns;
 static int		 gw_children;
 
+#define MAXPROC		16
+
+/* one process of the gateway */
+struct pcpu {
+	int		 pid;
+	char		 role[16];	/* parent, tls, policy, ... */
+	uint64_t	 run_ns;	/* on a CPU, /proc/PID/schedstat */
+	uint64_t	 vcsw, ivcsw;	/* context switches: it slept, it
+					 * was preempted */
+};
+
 struct cpu {
-	uint64_t	 ticks;
+	uint64_t	 ns;		/* run_ns of all processes */
 	int		 nproc;
 	uint64_t	 pidsum;
 	uint64_t	 rss_kib;	/* VmRSS, all processes */
+	struct pcpu	 p[MAXPROC];
 };
 
 struct result {
@@ -87,6 +100,7 @@ struct result {
 	double		 gw_us, tool_us;
 	int		 nproc;
 	int		 bad;
+	struct pcpu	 p[MAXPROC];	/* each process over the run */
 };
 
 /* idle:N */
@@ -101,6 +115,9 @@ struct idle_result {
 
 static void	usage(void) __attribute__((__noreturn__));
 static uint64_t	proc_rss(const char *);
+static int	proc_stat(const char *, struct pcpu *);
+static void	gw_cpu_delta(const struct cpu *, const struct cpu *,
+		    struct pcpu *);
 
 void
 fatalx_(const char *fmt, ...)
@@ -559,15 +576,17 @@ record_final(unsigned int id, uint32_t seq, int code)
 
 /*
  * The CPU time of xmppgwd: its parent and every process whose parent it
- * is, utime + stime from /proc/PID/stat, in clock ticks.
+ * is, each process's time on a CPU (/proc/PID/schedstat, ns: the same
+ * total as utime + stime of /proc/PID/stat, without their rounding to
+ * clock ticks) and its context switches.
  */
 static void
 gw_cpu(struct cpu *cpu)
 {
 	DIR		*d;
 	struct dirent	*de;
+	struct pcpu	*pc;
 	char		 path[300], buf[1024], *p;
-	unsigned long	 ut, st;
 	int		 pid, ppid, fd;
 	ssize_t		 n;
 
@@ -588,21 +607,90 @@ gw_cpu(struct cpu *cpu)
 		buf[n] = '\0';
 		pid = atoi(buf);
 		/* the command name may hold anything: skip past its ')' */
-		if ((p = strrchr(buf, ')')) == NULL)
-			continue;
-		/* state ppid pgrp session tty tpgid flags minflt cminflt
-		 * majflt cmajflt utime stime */
-		if (sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u "
-		    "%*u %lu %lu", &ppid, &ut, &st) != 3)
+		if ((p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 2, "%*c %d", &ppid) != 1)
 			continue;
 		if (pid != opt.gwpid && ppid != opt.gwpid)
 			continue;
-		cpu->ticks += ut + st;
+		if (cpu->nproc == MAXPROC)
+			fatalx_("xmppgwd has more than %d processes", MAXPROC);
+		pc = &cpu->p[cpu->nproc];
+		pc->pid = pid;
+		if (proc_stat(de->d_name, pc) == -1)
+			continue;	/* it just exited */
+		cpu->ns += pc->run_ns;
 		cpu->nproc++;
 		cpu->pidsum += pid;
 		cpu->rss_kib += proc_rss(de->d_name);
 	}
 	closedir(d);
+}
+
+/*
+ * Role (from the command line xmppgwd sets: "xmppgwd: ROLE ..."; the
+ * parent's is its own), time on a CPU and context switches of PID.
+ */
+static int
+proc_stat(const char *pid, struct pcpu *pc)
+{
+	FILE		*f;
+	char		 path[300], line[256];
+	unsigned long long v;
+	ssize_t		 n;
+	int		 fd;
+
+	(void)strlcpy(pc->role, "parent", sizeof(pc->role));
+	if ((size_t)snprintf(path, sizeof(path), "/proc/%s/cmdline", pid) <
+	    sizeof(path) && (fd = open(path, O_RDONLY)) != -1) {
+		n = read(fd, line, sizeof(line) - 1);
+		close(fd);
+		if (n > 0) {
+			line[n] = '\0';
+			if (sscanf(line, "xmppgwd: %15[a-z]", pc->role) != 1)
+				(void)strlcpy(pc->role, "parent",
+				    sizeof(pc->role));
+		}
+	}
+	if ((size_t)snprintf(path, sizeof(path), "/proc/%s/schedstat", pid) >=
+	    sizeof(path) || (f = fopen(path, "r")) == NULL)
+		return (-1);
+	n = fscanf(f, "%llu", &v);
+	fclose(f);
+	if (n != 1)
+		return (-1);
+	pc->run_ns = v;
+	if ((size_t)snprintf(path, sizeof(path), "/proc/%s/status", pid) >=
+	    sizeof(path) || (f = fopen(path, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1)
+			pc->vcsw = v;
+		else if (sscanf(line, "nonvoluntary_ctxt_switches: %llu",
+		    &v) == 1)
+			pc->ivcsw = v;
+	}
+	fclose(f);
+	return (0);
+}
+
+/* each process's share of c1 - c0, by pid, in the order of c1 */
+static void
+gw_cpu_delta(const struct cpu *c0, const struct cpu *c1, struct pcpu *d)
+{
+	int	 i, j;
+
+	memset(d, 0, MAXPROC * sizeof(*d));
+	for (i = 0; i < c1->nproc; i++) {
+		d[i] = c1->p[i];
+		for (j = 0; j < c0->nproc; j++)
+			if (c0->p[j].pid == c1->p[i].pid)
+				break;
+		if (j == c0->nproc)
+			continue;	/* new: all of it is this run's */
+		d[i].run_ns -= c0->p[j].run_ns;
+		d[i].vcsw -= c0->p[j].vcsw;
+		d[i].ivcsw -= c0->p[j].ivcsw;
+	}
 }
 
 /* VmRSS of /proc/PID/status, KiB; 0 if it cannot be read */
@@ -792,8 +880,8 @@ run_one(struct run *r, struct result *res)
 	res->t50 = res->t99 = -1;
 	if (r->dir == D_S2X)
 		percentiles(r->lat_txn, r, M_FINAL, &res->t50, &res->t99);
-	res->gw_us = r->sent ? (double)(c1.ticks - c0.ticks) * 1e6 /
-	    sysconf(_SC_CLK_TCK) / r->sent : 0;
+	res->gw_us = r->sent ? (double)(c1.ns - c0.ns) / 1e3 / r->sent : 0;
+	gw_cpu_delta(&c0, &c1, res->p);
 	res->tool_us = r->sent ? (double)(u1 - u0) / r->sent : 0;
 	res->nproc = c1.nproc;
 	/* every peer accepts everything: an error is the gateway's refusal */
@@ -837,8 +925,7 @@ run_idle(int n, struct idle_result *res)
 		loop_once(100);
 	res->secs = (now_ns() - t0) / 1e9;
 	gw_cpu(&c1);
-	res->cpu_ms = (double)(c1.ticks - c0.ticks) * 1e3 /
-	    sysconf(_SC_CLK_TCK) / n;
+	res->cpu_ms = (double)(c1.ns - c0.ns) / 1e6 / n;
 	res->rss0 = c0.rss_kib;
 	res->rss1 = c1.rss_kib;
 	res->bad = res->up < n || c0.pidsum != c1.pidsum ||
@@ -890,7 +977,7 @@ print_ms(double v)
 static void
 print_table(struct result *res, int n)
 {
-	int	 i;
+	int	 i, j;
 
 	printf("%-9s %-9s %7s %7s %6s %7s %8s %7s %7s %7s %7s %8s %8s\n",
 	    "direction", "offered", "sent", "deliv", "errors", "missing",
@@ -906,6 +993,17 @@ print_table(struct result *res, int n)
 		print_ms(res[i].t99);
 		printf(" %8.1f %8.1f%s\n", res[i].gw_us, res[i].tool_us,
 		    res[i].bad ? "  FAILED" : "");
+	}
+	printf("each process, per message: us of CPU / times it slept "
+	    "(woken later) / times it was preempted\n");
+	for (i = 0; i < n; i++) {
+		printf("%-9s %-9s", res[i].dir, res[i].offered);
+		for (j = 0; j < res[i].nproc && res[i].sent > 0; j++)
+			printf("  %s %.1f/%.3f/%.3f", res[i].p[j].role,
+			    res[i].p[j].run_ns / 1e3 / res[i].sent,
+			    (double)res[i].p[j].vcsw / res[i].sent,
+			    (double)res[i].p[j].ivcsw / res[i].sent);
+		printf("\n");
 	}
 	fflush(stdout);
 }
