@@ -63,6 +63,7 @@ static void	proc_dispatch_parent(struct imsgev *, struct imsg *);
 static void	proc_set_peer(struct imsg *);
 static void	proc_peer_lost(struct imsgev *);
 static void	proc_sig(int, short, void *);
+static long long ts_ns(const struct timespec *, const struct timespec *);
 
 const char *
 proc_title(enum privsep_procid id)
@@ -134,7 +135,20 @@ proc_child(const struct proc_role *role, unsigned int instance)
 	/* messages that arrived with the setup are already buffered */
 	proc_dispatch(PROC_PARENT_FD, 0, &proc_parent);
 
-	proc_loop(base, PROC_PACE_US);
+	switch (role->pace) {
+	case PACE_NONE:
+		proc_loop(base, 0, 0);
+		break;
+	case PACE_MARK:
+		proc_loop(base, PROC_PACE_US, 0);
+		break;
+	case PACE_THIRD:
+		proc_loop(base, PROC_PACE_US, PROC_PACE_US * 1000L / 3);
+		break;
+	case PACE_TWO_THIRDS:
+		proc_loop(base, PROC_PACE_US, PROC_PACE_US * 2000L / 3);
+		break;
+	}
 	if (role->shutdown != NULL)
 		role->shutdown();
 	log_debug("%s: exiting", __func__);
@@ -146,29 +160,33 @@ proc_child(const struct proc_role *role, unsigned int instance)
  * the output it queued for the other processes leaves at once, usually
  * in one write per channel (imsgev_flush).
  *
- * The processes that read the network are paced: tls (s2s streams) and
- * sip (requests from SIP peers) call proc_input when they take such
- * input.  When a pass that took it began less than pace_us after the
- * process started to wait, and was short, the process sends what the
- * pass produced, sleeps until the next multiple of pace_us on the
- * monotonic clock, and then takes everything that arrived meanwhile in
- * one pass.  So under moderate load a wakeup carries a batch instead of
- * one message: on a VM a wakeup costs several times the work for a
- * message.  All paced processes sleep to the same marks, so their
- * batches leave together.  Input from another process, and a SIP
- * response to a request of ours, is taken as soon as it comes: a batch
- * wakes each process it then crosses once, and waits nowhere else.  A
- * message waits at most pace_us more, in the process that took it from
- * the network, and only while input follows input that closely; an
- * idle process answers at once.  A pass that took half the interval or
- * more carried a batch already and is not followed by a nap, so that a
- * loaded process keeps its full capacity.  The parent is not paced (0).
+ * Under load the children are paced: on a VM a wakeup costs several
+ * times the work for a message, so a wakeup should carry a batch.  A
+ * process calls proc_input when it takes input, from the network or
+ * from a sibling.  When a pass that took input began less than pace_us
+ * after the process started to wait, and was short, the process sends
+ * what the pass produced, sleeps until its next mark, and then takes
+ * everything that arrived meanwhile in one pass.  The marks are the
+ * multiples of pace_us on the monotonic clock shifted by offset_ns, in
+ * the order a message to SIP goes: tls on the marks, policy a third of
+ * the interval later, sip two thirds later.  What one process passes
+ * on is waiting for the next when that one wakes: under load each
+ * process wakes once an interval, by its own timer, and a message from
+ * XMPP waits at most pace_us in tls and a third of it in policy and in
+ * sip; one from SIP at most pace_us in sip and two thirds of it in
+ * policy and in tls.  A process whose nap found nothing waiting naps
+ * again only once input comes within half an interval of its waiting.
+ * An idle process answers at once.  A pass that took half the interval
+ * or more carried a batch already and is not followed by a nap, so
+ * that a loaded process keeps its full capacity.  The parent and
+ * dialback are not paced (0).
  */
 void
-proc_loop(struct event_base *base, long pace_us)
+proc_loop(struct event_base *base, long pace_us, long offset_ns)
 {
 	struct timespec	 start, now, nap;
-	long long	 waited, busy, mark;
+	long long	 waited, busy, mark, period = pace_us * 1000LL;
+	int		 napped = 0, fruitless = 0;
 
 	for (;;) {
 		imsgev_flush();
@@ -178,16 +196,25 @@ proc_loop(struct event_base *base, long pace_us)
 		if (event_base_loop(base, EVLOOP_ONCE) != 0 ||
 		    event_base_got_exit(base))
 			break;
-		if (pace_us == 0 || !proc_input_seen)
+		if (pace_us == 0)
+			continue;
+		if (napped) {
+			/* was input waiting when the nap ended? */
+			fruitless = !proc_input_seen ||
+			    ts_ns(&proc_input_at, &start) >= period / 8;
+			napped = 0;
+		}
+		if (!proc_input_seen)
 			continue;
 		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
 			fatal("%s: clock_gettime", __func__);
-		waited = (now.tv_sec - start.tv_sec) * 1000000000LL +
-		    (now.tv_nsec - start.tv_nsec);
-		busy = (now.tv_sec - proc_input_at.tv_sec) * 1000000000LL +
-		    (now.tv_nsec - proc_input_at.tv_nsec);
+		waited = ts_ns(&now, &start);
+		busy = ts_ns(&now, &proc_input_at);
 		/* a pass that long carried a batch already: no nap */
-		if (waited >= pace_us * 1000LL || busy >= pace_us * 500LL)
+		if (waited >= period || busy >= period / 2)
+			continue;
+		/* the last nap found nothing: nap only if input comes fast */
+		if (fruitless && ts_ns(&proc_input_at, &start) >= period / 2)
 			continue;
 		/*
 		 * What the pass queued leaves before the nap: to the other
@@ -201,22 +228,28 @@ proc_loop(struct event_base *base, long pace_us)
 		imsgev_flush();
 		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
 			fatal("%s: clock_gettime", __func__);
-		waited = (now.tv_sec - start.tv_sec) * 1000000000LL +
-		    (now.tv_nsec - start.tv_nsec);
-		if (waited >= pace_us * 1000LL)
+		if (ts_ns(&now, &start) >= period)
 			continue;
-		mark = (now.tv_sec * 1000000000LL + now.tv_nsec) /
-		    (pace_us * 1000LL) + 1;
-		mark *= pace_us * 1000LL;
+		mark = now.tv_sec * 1000000000LL + now.tv_nsec - offset_ns;
+		mark = (mark / period + 1) * period + offset_ns;
 		nap.tv_sec = mark / 1000000000LL;
 		nap.tv_nsec = mark % 1000000000LL;
 		/* a signal ends the nap early; it is handled next pass */
 		(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &nap,
 		    NULL);
+		napped = 1;
 	}
 }
 
-/* The pass took input from the network: see proc_loop. */
+/* b - a in ns */
+static long long
+ts_ns(const struct timespec *b, const struct timespec *a)
+{
+	return ((b->tv_sec - a->tv_sec) * 1000000000LL +
+	    (b->tv_nsec - a->tv_nsec));
+}
+
+/* The pass took input: see proc_loop. */
 void
 proc_input(void)
 {
@@ -458,6 +491,8 @@ proc_dispatch(int fd, short event, void *arg)
 			return;
 		}
 		got = ibuf->rlen - got;
+		if (got > 0 && iev->procid != PROC_PARENT)
+			proc_input();
 	}
 	for (;;) {
 		if ((n = imsgbuf_get(ibuf, &imsg)) == -1)

@@ -234,6 +234,7 @@ const struct proc_role sip_role = {
 	.start = sip_start,
 	.dispatch = sip_dispatch,
 	.peer_down = sip_peer_down,
+	.pace = PACE_TWO_THIRDS,
 };
 
 static void
@@ -668,7 +669,7 @@ sip_readable(int fd, short event, void *arg)
 		memcpy(p + sp.inlen, buf, n);
 		sp.in = p;
 		sp.inlen += n;
-		/* responses to our requests: not paced (proc_loop) */
+		proc_input();
 		sip_input();
 		/* a short read took all there was */
 		if (sp.tls == NULL && n < (ssize_t)sizeof(buf))

@@ -321,6 +321,10 @@ struct proc_role {
 	void			(*peer_down)(enum privsep_procid,
 				    unsigned int);
 	void			(*shutdown)(void);
+	/* under load, wake on the pacing marks, or a third or two after */
+	enum proc_pace {
+		PACE_NONE, PACE_MARK, PACE_THIRD, PACE_TWO_THIRDS
+	}			 pace;
 };
 
 extern const struct proc_role tls_role, dialback_role, policy_role,
@@ -345,8 +349,8 @@ int		 imsgev_composev(struct imsgev *, uint32_t, uint32_t, int,
 		    const struct iovec *, int);
 struct imsgev	*proc_peer(enum privsep_procid, unsigned int);
 void		 sock_nodelay(int);
-#define PROC_PACE_US	4000	/* the network is read this often under load */
-void		 proc_loop(struct event_base *, long);
+#define PROC_PACE_US	4000	/* under load, input is taken this often */
+void		 proc_loop(struct event_base *, long, long);
 void		 proc_input(void);
 #define PROC_READS	16	/* reads per descriptor and pass, at most */
 
