@@ -142,6 +142,7 @@ struct pstate {
 };
 
 static int	 is_token(unsigned char);
+static size_t	 line_end(const char *, size_t, size_t);
 static int	 is_wsp(unsigned char);
 static int	 is_ctl(unsigned char);
 static int	 lower(int);
@@ -166,7 +167,22 @@ is_token(unsigned char c)
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))
 		return (1);
-	return (c != '\0' && strchr("-.!%*_+`'~", c) != NULL);
+	switch (c) {
+	case '-': case '.': case '!': case '%': case '*':
+	case '_': case '+': case '`': case '\'': case '~':
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * The CR that ends the line starting at from: the header section, which
+ * ends in an empty line, has one.
+ */
+static size_t
+line_end(const char *p, size_t from, size_t hdrlen)
+{
+	return ((const char *)memchr(p + from, '\r', hdrlen - from) - p);
 }
 
 static int
@@ -198,6 +214,8 @@ hdr_lookup(const char *name, size_t len)
 		    lower((unsigned char)name[0]) == hdrdefs[i].compact)
 			return (&hdrdefs[i]);
 		if (hdrdefs[i].len == len &&
+		    lower((unsigned char)hdrdefs[i].name[0]) ==
+		    lower((unsigned char)name[0]) &&
 		    strncasecmp(hdrdefs[i].name, name, len) == 0)
 			return (&hdrdefs[i]);
 	}
@@ -274,6 +292,9 @@ sipmsg_parse(struct sipmsg *m, const char *buf, size_t len, size_t *used,
 	lim = SIP_MAX_MESSAGE - 1 - skip;
 	hdrlen = 0;
 	for (i = 0; i < ps.n && i < lim; i++) {
+		/* every byte above CR needs no look */
+		if ((unsigned char)ps.p[i] > '\r')
+			continue;
 		if (ps.p[i] == '\0')
 			return (perr(&ps, 400, "NUL in header section"));
 		if (ps.p[i] == '\r' && i + 1 < ps.n && ps.p[i + 1] != '\n')
@@ -419,12 +440,11 @@ parse_headers(struct pstate *ps, size_t hdrlen)
 	struct sipmsg		*m = ps->m;
 	const struct hdrdef	*def;
 	const char		*p = ps->p, *name;
-	size_t			 pos, e, i, nlen, vstart, w;
+	size_t			 pos, e, i, k, nlen, vstart, w;
 	char			*d;
 	int			 r;
 
-	for (e = 0; p[e] != '\r'; e++)
-		;
+	e = line_end(p, 0, hdrlen);
 	if ((r = parse_start(ps, p, e)) != 1)
 		return (r);
 	pos = e + 2;
@@ -435,8 +455,7 @@ parse_headers(struct pstate *ps, size_t hdrlen)
 			    "header"));
 		if (m->nheaders >= SIP_MAX_HEADERS)
 			return (perr(ps, 400, "too many headers"));
-		for (e = pos; p[e] != '\r'; e++)
-			;
+		e = line_end(p, pos, hdrlen);
 		for (i = pos; i < e && is_token((unsigned char)p[i]); i++)
 			;
 		nlen = i - pos;
@@ -462,15 +481,15 @@ parse_headers(struct pstate *ps, size_t hdrlen)
 		for (;;) {
 			while (i < e && is_wsp((unsigned char)p[i]))
 				i++;
-			for (; i < e; i++) {
-				if (is_ctl((unsigned char)p[i]))
+			for (k = i; k < e; k++)
+				if (is_ctl((unsigned char)p[k]))
 					return (perr(ps, 400, "control "
 					    "character in %s header", name));
-				if (vstart + w + 1 >= ps->asize)
-					return (perr(ps, 500, "headers do "
-					    "not fit"));
-				m->buf[vstart + w++] = p[i];
-			}
+			if (e > i && vstart + w + (e - i) >= ps->asize)
+				return (perr(ps, 500, "headers do not fit"));
+			memcpy(m->buf + vstart + w, p + i, e - i);
+			w += e - i;
+			i = e;
 			pos = e + 2;
 			if (!is_wsp((unsigned char)p[pos]))
 				break;
@@ -484,8 +503,7 @@ parse_headers(struct pstate *ps, size_t hdrlen)
 				m->buf[vstart + w++] = ' ';
 			}
 			i = pos;
-			for (e = pos; p[e] != '\r'; e++)
-				;
+			e = line_end(p, pos, hdrlen);
 		}
 		while (w > 0 && is_wsp((unsigned char)m->buf[vstart + w - 1]))
 			w--;
