@@ -822,6 +822,19 @@ ATF_TC_BODY(malformed_header_lines_400, tc)
 	expect_extra_fails(NULL, "NoColon\r\n", 400, "malformed header");
 	expect_extra_fails(NULL, ": value\r\n", 400, "malformed header");
 	expect_extra_fails(NULL, "Fr\"om: a\r\n", 400, "malformed header");
+	/* every token character names a header (RFC 3261 25.1), no other */
+	s = mkmsg(NULL, "aZ09-.!%*_+`'~: v\r\n");
+	ATF_REQUIRE_EQ_MSG(parses(&x, s), 1, "%s", x.err);
+	ATF_CHECK_STREQ(sipmsg_header(&x.m, "AZ09-.!%*_+`'~"), "v");
+	sipmsg_free(&x.m);
+	free(s);
+	expect_extra_fails(NULL, "X@: a\r\n", 400, "malformed header");
+	expect_extra_fails(NULL, "X(: a\r\n", 400, "malformed header");
+	expect_extra_fails(NULL, "X/: a\r\n", 400, "malformed header");
+	expect_extra_fails(NULL, "X\200: a\r\n", 400, "malformed header");
+	/* a control character in a folded line, after a copied one */
+	expect_extra_fails(NULL, "X: a\r\n b\001\r\n", 400,
+	    "control character");
 	/* Digest PoC shapes in a header parse and stay opaque */
 	s = mkmsg(NULL, "Authorization: Digest a a=\"\",real\r\n"
 	    "Proxy-Authorization: Digest username=\"open\r\n");
