@@ -222,6 +222,9 @@ static void	sip_peer_respond(struct sip_peer *, const char *, int,
 static char	*sip_required(struct sipmsg *);
 static int	sip_body_ok(struct sipmsg *);
 static char	*sip_response_head(struct sipmsg *);
+static uint32_t	 sip_random(void);
+static char	*sip_hex32(char *, uint32_t);
+static char	*sip_u32(char *, uint32_t);
 static void	sip_answer(struct imsg *);
 static char	*sip_stxn_key(struct sipmsg *);
 static void	sip_stxn_free(struct sip_stxn *);
@@ -759,7 +762,7 @@ sip_reply(struct sipmsg *m, int code, const char *reason)
 		xbuf_printf(&sp.out, "Via: %s\r\n", m->via[i]);
 	xbuf_printf(&sp.out, "From: %s\r\nTo: %s;tag=gw%08x\r\n"
 	    "Call-ID: %s\r\nCSeq: %u %s\r\nContent-Length: 0\r\n\r\n",
-	    m->from, m->to, arc4random(), m->call_id, m->cseq,
+	    m->from, m->to, sip_random(), m->call_id, m->cseq,
 	    m->cseq_method);
 	event_add(&sp.ev_write, NULL);
 }
@@ -828,6 +831,7 @@ sip_send(struct imsg *imsg)
 	struct sip_txn		*t;
 	char			 branch[sizeof(t->branch)], callid[32];
 	uint32_t		 id, rnd[5];
+	size_t			 i;
 
 	imsg_cursor(imsg, &c);
 	if (imsg_read_u32(&c, &id) == -1 || stanza_decode(&c, &s) == -1 ||
@@ -845,8 +849,8 @@ sip_send(struct imsg *imsg)
 		sip_result(id, 503, "the SIP proxy is not reading");
 		goto done;
 	}
-	/* one call: libbsd's arc4random asks getpid() on each */
-	arc4random_buf(rnd, sizeof(rnd));
+	for (i = 0; i < nitems(rnd); i++)
+		rnd[i] = sip_random();
 	snprintf(branch, sizeof(branch), "z9hG4bK%08x%08x", rnd[0], rnd[1]);
 	snprintf(callid, sizeof(callid), "%08x%08x@xmppgwd", rnd[2], rnd[3]);
 	memset(&m, 0, sizeof(m));
@@ -1316,22 +1320,69 @@ sip_peer_unframed(struct sip_peer *pe, int code, const char *why)
 	sip_peer_close(pe);
 }
 
+/*
+ * Random words for tags, branches and Call-IDs, drawn a block at a time:
+ * libbsd's arc4random asks getpid() on each call.
+ */
+static uint32_t
+sip_random(void)
+{
+	static uint32_t	 pool[64];
+	static size_t	 left;
+
+	if (left == 0) {
+		arc4random_buf(pool, sizeof(pool));
+		left = nitems(pool);
+	}
+	left--;
+	return (pool[left]);
+}
+
+/* v as 8 lowercase hex digits ("%08x") in buf[9] */
+static char *
+sip_hex32(char *buf, uint32_t v)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	int			 i;
+
+	for (i = 7; i >= 0; i--, v >>= 4)
+		buf[i] = hex[v & 0xf];
+	buf[8] = '\0';
+	return (buf);
+}
+
+/* v in decimal ("%u") in buf[11] */
+static char *
+sip_u32(char *buf, uint32_t v)
+{
+	char	*p = buf + 10;
+
+	*p = '\0';
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v != 0);
+	return (p);
+}
+
 /* the lines a response copies from its request (RFC 3261 8.2.6.2) */
 static char *
 sip_response_head(struct sipmsg *m)
 {
 	struct xbuf	 b;
 	size_t		 i;
+	char		 tag[9], num[11];
 
 	xbuf_init(&b);
 	for (i = 0; i < m->nvia; i++)
-		xbuf_printf(&b, "Via: %s\r\n", m->via[i]);
+		xbuf_cat(&b, "Via: ", m->via[i], "\r\n", (char *)NULL);
 	/* RFC 3261 19.3: our tag is random, 32 bits at least */
-	xbuf_printf(&b, "From: %s\r\nTo: %s", m->from, m->to);
+	xbuf_cat(&b, "From: ", m->from, "\r\nTo: ", m->to, (char *)NULL);
 	if (strcasestr(m->to, "tag=") == NULL)	/* never a second one */
-		xbuf_printf(&b, ";tag=gw%08x", arc4random());
-	xbuf_printf(&b, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n", m->call_id,
-	    m->cseq, m->cseq_method);
+		xbuf_cat(&b, ";tag=gw", sip_hex32(tag, sip_random()),
+		    (char *)NULL);
+	xbuf_cat(&b, "\r\nCall-ID: ", m->call_id, "\r\nCSeq: ",
+	    sip_u32(num, m->cseq), " ", m->cseq_method, "\r\n", (char *)NULL);
 	xbuf_add(&b, "", 1);
 	if (b.error)
 		fatalx("%s: out of memory", __func__);
@@ -1366,6 +1417,8 @@ static void
 sip_peer_respond(struct sip_peer *pe, const char *head, int code,
     const char *reason, const char *extra)
 {
+	char	 num[11];
+
 	if (pe->dead)
 		return;
 	if (pe->out.len - pe->out_off > SIP_PEER_OUT_MAX) {
@@ -1375,8 +1428,8 @@ sip_peer_respond(struct sip_peer *pe, const char *head, int code,
 		event_del(&pe->ev_read);
 		return;
 	}
-	xbuf_printf(&pe->out, "SIP/2.0 %d %s\r\n%s%sContent-Length: 0\r\n\r\n",
-	    code, reason, head, extra ? extra : "");
+	xbuf_cat(&pe->out, "SIP/2.0 ", sip_u32(num, code), " ", reason, "\r\n",
+	    head, extra ? extra : "", "Content-Length: 0\r\n\r\n", (char *)NULL);
 	event_add(&pe->ev_write, NULL);
 }
 
@@ -1581,26 +1634,28 @@ sip_body_ok(struct sipmsg *m)
 static char *
 sip_stxn_key(struct sipmsg *m)
 {
-	char		 branch[256];
+	struct xbuf	 b;
+	char		 branch[256], num[11];
 	const char	*v = m->via[0], *sb;
 	size_t		 n;
-	char		*key;
-	int		 r;
 
 	/* "SIP/2.0/TCP host:port;branch=...": sent-by is the second word */
 	sb = v + strcspn(v, " \t");
 	sb += strspn(sb, " \t");
 	n = strcspn(sb, " \t;");
+	xbuf_init(&b);
 	if (sipmsg_param(v, "branch", branch, sizeof(branch)) == 0 &&
-	    strncmp(branch, "z9hG4bK", 7) == 0)
-		r = asprintf(&key, "%s %.*s %s", branch, (int)n, sb,
-		    m->method);
-	else
-		r = asprintf(&key, "%s\n%s\n%s\n%s\n%u\n%s", m->uri, m->from,
-		    m->to, m->call_id, m->cseq, v);
-	if (r == -1)
-		fatal("%s: asprintf", __func__);
-	return (key);
+	    strncmp(branch, "z9hG4bK", 7) == 0) {
+		xbuf_cat(&b, branch, " ", (char *)NULL);
+		xbuf_add(&b, sb, n);
+		xbuf_cat(&b, " ", m->method, (char *)NULL);
+	} else
+		xbuf_cat(&b, m->uri, "\n", m->from, "\n", m->to, "\n",
+		    m->call_id, "\n", sip_u32(num, m->cseq), "\n", v,
+		    (char *)NULL);
+	if (b.error)
+		fatalx("%s: out of memory", __func__);
+	return (b.data);
 }
 
 static void

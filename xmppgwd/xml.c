@@ -139,6 +139,8 @@ static XML_Parser	xml_parser_create(struct xml_stream *);
 static int		xml_fail(struct xml_stream *, enum xml_error,
 			    const char *, ...)
 			    __attribute__((__format__ (printf, 3, 4)));
+static int		xml_strings(const char *, size_t, const char *,
+			    const char *, char **, char **, char **);
 
 /*
  * Bookkeeping of the stream.
@@ -293,33 +295,55 @@ xml_stream_text(struct xml_stream *s, const char *text, size_t len)
  */
 
 static enum xml_error
-xml_name_split(const char *qname, char **ns, char **name)
+xml_name_split(const char *qname, const char *value, char **ns,
+    char **name, char **valuep)
 {
-	const char	*sep;
+	const char	*sep, *local;
 
 	if ((sep = strchr(qname, XML_NSSEP)) == NULL) {
-		*ns = strdup("");
-		*name = strdup(qname);
-	} else {
-		*ns = strndup(qname, sep - qname);
-		*name = strdup(sep + 1);
-	}
-	if (*ns == NULL || *name == NULL)
-		goto nomem;
+		sep = qname;
+		local = qname;
+	} else
+		local = sep + 1;
 	/* a second separator or a colon: not namespace-well-formed */
-	if (**name == '\0' || strchr(*name, XML_NSSEP) != NULL ||
-	    strchr(*name, ':') != NULL) {
-		free(*ns);
-		free(*name);
-		*ns = *name = NULL;
+	if (*local == '\0' || strchr(local, XML_NSSEP) != NULL ||
+	    strchr(local, ':') != NULL)
 		return (XMLE_BAD_NS_PREFIX);
-	}
+	if (xml_strings(qname, sep - qname, local, value, ns, name,
+	    valuep) == -1)
+		return (XMLE_NOMEM);
 	return (XMLE_NONE);
- nomem:
-	free(*ns);
-	free(*name);
-	*ns = *name = NULL;
-	return (XMLE_NOMEM);
+}
+
+/*
+ * The namespace (nslen bytes of ns), the local name and, for an
+ * attribute, its value, in one allocation: *nsp points at it, and it is
+ * what is freed.
+ */
+static int
+xml_strings(const char *ns, size_t nslen, const char *name,
+    const char *value, char **nsp, char **namep, char **valuep)
+{
+	size_t	 namelen = strlen(name) + 1, vlen = 0;
+	char	*p;
+
+	if (value != NULL)
+		vlen = strlen(value) + 1;
+	/* each length is of a string in memory: the sum cannot wrap */
+	if ((p = malloc(nslen + 1 + namelen + vlen)) == NULL)
+		return (-1);
+	memcpy(p, ns, nslen);
+	p[nslen] = '\0';
+	*nsp = p;
+	p += nslen + 1;
+	memcpy(p, name, namelen);
+	*namep = p;
+	if (value != NULL) {
+		p += namelen;
+		memcpy(p, value, vlen);
+		*valuep = p;
+	}
+	return (0);
 }
 
 static enum xml_error
@@ -335,7 +359,8 @@ xml_elem_build(const char *qname, const char **atts, size_t n,
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return (XMLE_NOMEM);
 	TAILQ_INIT(&e->children);
-	if ((err = xml_name_split(qname, &e->ns, &e->name)) != XMLE_NONE)
+	if ((err = xml_name_split(qname, NULL, &e->ns, &e->name,
+	    NULL)) != XMLE_NONE)
 		goto fail;
 	if (n > 0 && (e->attrs = calloc(n, sizeof(*e->attrs))) == NULL) {
 		err = XMLE_NOMEM;
@@ -343,14 +368,11 @@ xml_elem_build(const char *qname, const char **atts, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		a = &e->attrs[i];
-		err = xml_name_split(atts[2 * i], &a->ns, &a->name);
+		err = xml_name_split(atts[2 * i], atts[2 * i + 1], &a->ns,
+		    &a->name, &a->value);
 		if (err != XMLE_NONE)
 			goto fail;
 		e->nattrs = i + 1;
-		if ((a->value = strdup(atts[2 * i + 1])) == NULL) {
-			err = XMLE_NOMEM;
-			goto fail;
-		}
 	}
 	*ep = e;
 	return (XMLE_NONE);
@@ -915,10 +937,11 @@ xml_elem_new(const char *ns, const char *name)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return (NULL);
 	TAILQ_INIT(&e->children);
-	e->ns = strdup(ns != NULL ? ns : "");
-	e->name = strdup(name);
-	if (e->ns == NULL || e->name == NULL) {
-		xml_free(e);
+	if (ns == NULL)
+		ns = "";
+	if (xml_strings(ns, strlen(ns), name, NULL, &e->ns, &e->name,
+	    NULL) == -1) {
+		free(e);
 		return (NULL);
 	}
 	return (e);
@@ -934,37 +957,27 @@ int
 xml_attr_set_ns(struct xml_elem *e, const char *ns, const char *name,
     const char *value)
 {
-	struct xml_attr	*a;
-	char		*v;
+	struct xml_attr	*a, n;
 	size_t		 i;
 
-	if ((v = strdup(value)) == NULL)
+	if (xml_strings(ns, strlen(ns), name, value, &n.ns, &n.name,
+	    &n.value) == -1)
 		return (-1);
 	for (i = 0; i < e->nattrs; i++) {
 		a = &e->attrs[i];
 		if (strcmp(a->ns, ns) == 0 && strcmp(a->name, name) == 0) {
-			free(a->value);
-			a->value = v;
+			free(a->ns);
+			*a = n;
 			return (0);
 		}
 	}
 	a = reallocarray(e->attrs, e->nattrs + 1, sizeof(*a));
 	if (a == NULL) {
-		free(v);
+		free(n.ns);
 		return (-1);
 	}
 	e->attrs = a;
-	a = &e->attrs[e->nattrs];
-	a->ns = strdup(ns);
-	a->name = strdup(name);
-	a->value = v;
-	if (a->ns == NULL || a->name == NULL) {
-		free(a->ns);
-		free(a->name);
-		free(v);
-		return (-1);
-	}
-	e->nattrs++;
+	e->attrs[e->nattrs++] = n;
 	return (0);
 }
 
@@ -1051,14 +1064,11 @@ xml_free(struct xml_elem *e)
 		xml_free(c);
 	if (e->parent != NULL)
 		TAILQ_REMOVE(&e->parent->children, e, entry);
-	for (i = 0; i < e->nattrs; i++) {
+	/* ns holds the name and the value too (xml_strings) */
+	for (i = 0; i < e->nattrs; i++)
 		free(e->attrs[i].ns);
-		free(e->attrs[i].name);
-		free(e->attrs[i].value);
-	}
 	free(e->attrs);
 	free(e->ns);
-	free(e->name);
 	free(e->text);
 	free(e);
 }
@@ -1120,6 +1130,19 @@ xbuf_add(struct xbuf *b, const void *p, size_t len)
 		memcpy(b->data + b->len, p, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+}
+
+/* Appends the strings, up to the NULL that ends the list. */
+void
+xbuf_cat(struct xbuf *b, ...)
+{
+	va_list		 ap;
+	const char	*s;
+
+	va_start(ap, b);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		xbuf_add(b, s, strlen(s));
+	va_end(ap);
 }
 
 void

@@ -134,6 +134,8 @@ struct xbuf {
 void		 xbuf_init(struct xbuf *);
 void		 xbuf_free(struct xbuf *);
 void		 xbuf_add(struct xbuf *, const void *, size_t);
+void		 xbuf_cat(struct xbuf *, ...)
+		    __attribute__((__sentinel__));
 void		 xbuf_printf(struct xbuf *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 /* text or attribute value, escaped (&, <, >, ', ") */
