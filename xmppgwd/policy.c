@@ -125,7 +125,7 @@ const struct proc_role policy_role = {
 	.start = policy_start,
 	.dispatch = policy_dispatch,
 	.peer_down = policy_peer_down,
-	.pace = PACE_THIRD,
+	.paced = 1,
 };
 
 static void

@@ -28,6 +28,8 @@
 #include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,7 @@ static unsigned int		 proc_ninstances[PROC_MAX];
 static int			 proc_started;
 static int			 proc_input_seen;
 static struct timespec		 proc_input_at;
+static struct timespec		 proc_zero;	/* the clock's origin */
 static struct event		 proc_ev_sigterm, proc_ev_sigint;
 static struct event		 proc_ev_sighup, proc_ev_sigpipe;
 
@@ -64,6 +67,8 @@ static void	proc_set_peer(struct imsg *);
 static void	proc_peer_lost(struct imsgev *);
 static void	proc_sig(int, short, void *);
 static long long ts_ns(const struct timespec *, const struct timespec *);
+static int	proc_nap(long long, long long);
+static int	proc_answer(uint32_t);
 
 const char *
 proc_title(enum privsep_procid id)
@@ -135,20 +140,7 @@ proc_child(const struct proc_role *role, unsigned int instance)
 	/* messages that arrived with the setup are already buffered */
 	proc_dispatch(PROC_PARENT_FD, 0, &proc_parent);
 
-	switch (role->pace) {
-	case PACE_NONE:
-		proc_loop(base, 0, 0);
-		break;
-	case PACE_MARK:
-		proc_loop(base, PROC_PACE_US, 0);
-		break;
-	case PACE_THIRD:
-		proc_loop(base, PROC_PACE_US, PROC_PACE_US * 1000L / 3);
-		break;
-	case PACE_TWO_THIRDS:
-		proc_loop(base, PROC_PACE_US, PROC_PACE_US * 2000L / 3);
-		break;
-	}
+	proc_loop(base, role->paced ? PROC_PACE_US : 0);
 	if (role->shutdown != NULL)
 		role->shutdown();
 	log_debug("%s: exiting", __func__);
@@ -165,28 +157,34 @@ proc_child(const struct proc_role *role, unsigned int instance)
  * process calls proc_input when it takes input, from the network or
  * from a sibling.  When a pass that took input began less than pace_us
  * after the process started to wait, and was short, the process sends
- * what the pass produced, sleeps until its next mark, and then takes
- * everything that arrived meanwhile in one pass.  The marks are the
- * multiples of pace_us on the monotonic clock shifted by offset_ns, in
- * the order a message to SIP goes: tls on the marks, policy a third of
- * the interval later, sip two thirds later.  What one process passes
- * on is waiting for the next when that one wakes: under load each
- * process wakes once an interval, by its own timer, and a message from
- * XMPP waits at most pace_us in tls and a third of it in policy and in
- * sip; one from SIP at most pace_us in sip and two thirds of it in
- * policy and in tls.  A process whose nap found nothing waiting naps
- * again only once input comes within half an interval of its waiting.
- * An idle process answers at once.  A pass that took half the interval
- * or more carried a batch already and is not followed by a nap, so
- * that a loaded process keeps its full capacity.  The parent and
- * dialback are not paced (0).
+ * what the pass produced and naps (proc_nap): until its next mark, the
+ * next multiple of pace_us on the monotonic clock, or until a sibling
+ * sends it work to pass on, whichever comes first; then it takes
+ * everything that arrived meanwhile in one pass.  So a message waits
+ * for the mark only in the process it enters by (tls from XMPP, sip
+ * from SIP), at most pace_us, and each process it then crosses is
+ * woken by the one before.  Answers about work done (a stanza written,
+ * a SIP final response) do not end a nap: a channel that lately
+ * carried only answers is not watched while the process naps, and they
+ * are taken with the next batch.  A nap that work ended is followed by
+ * one that ends at the mark after next, since the work comes at its own
+ * rate.  Work ends two naps in a row at most, then one per quarter
+ * interval: that bounds the passes when XMPP and SIP both carry load
+ * and the batches of each direction wake the processes of the other.
+ *
+ * A process whose nap found nothing waiting naps again only once input
+ * comes within half an interval of its waiting.  An idle process
+ * answers at once.  A pass that took half the interval or more carried
+ * a batch already and is not followed by a nap, so that a loaded
+ * process keeps its full capacity.  The parent and dialback are not
+ * paced (0).
  */
 void
-proc_loop(struct event_base *base, long pace_us, long offset_ns)
+proc_loop(struct event_base *base, long pace_us)
 {
-	struct timespec	 start, now, nap;
+	struct timespec	 start, now;
 	long long	 waited, busy, mark, period = pace_us * 1000LL;
-	int		 napped = 0, fruitless = 0;
+	int		 napped = 0, fruitless = 0, worked = 0;
 
 	for (;;) {
 		imsgev_flush();
@@ -230,14 +228,85 @@ proc_loop(struct event_base *base, long pace_us, long offset_ns)
 			fatal("%s: clock_gettime", __func__);
 		if (ts_ns(&now, &start) >= period)
 			continue;
-		mark = now.tv_sec * 1000000000LL + now.tv_nsec - offset_ns;
-		mark = (mark / period + 1) * period + offset_ns;
-		nap.tv_sec = mark / 1000000000LL;
-		nap.tv_nsec = mark % 1000000000LL;
-		/* a signal ends the nap early; it is handled next pass */
-		(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &nap,
-		    NULL);
+		mark = (ts_ns(&now, &proc_zero) / period + 1 + worked) * period;
+		worked = proc_nap(mark, period);
 		napped = 1;
+	}
+}
+
+/*
+ * Nap until mark (ns on the monotonic clock), or until a sibling whose
+ * channel carries work writes to it.  Work ends naps at most twice in a
+ * row, then once a quarter interval (a virtual scheduling of the early
+ * ends: tat is when the next is due).  Returns 1 if work ended the nap.
+ */
+static int
+proc_nap(long long mark, long long period)
+{
+	static long long tat;
+	struct pollfd	 pfd[PROC_MAX + XGW_PREFORK_MAX];
+	struct timespec	 now, ts;
+	struct imsgev	*iev;
+	long long	 t;
+	unsigned int	 i, j, n = 0;
+	int		 r, worked = 0;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		fatal("%s: clock_gettime", __func__);
+	t = ts_ns(&now, &proc_zero);
+	if (t >= mark)
+		return (0);
+	/* the parent's channel ends a nap (a reload, a shutdown) */
+	pfd[n].fd = proc_parent.ibuf.fd;
+	pfd[n++].events = POLLIN;
+	for (i = PROC_TLS; i < PROC_MAX; i++)
+		for (j = 0; j < proc_ninstances[i]; j++) {
+			iev = &proc_peers[i][j];
+			if (!iev->up || n == nitems(pfd) ||
+			    (t - iev->answer_ns < 2 * period &&
+			    t - iev->work_ns >= 2 * period))
+				continue;
+			pfd[n].fd = iev->ibuf.fd;
+			pfd[n++].events = POLLIN;
+		}
+	ts.tv_sec = (mark - t) / 1000000000LL;
+	ts.tv_nsec = (mark - t) % 1000000000LL;
+	/* a signal ends the nap early; it is handled next pass */
+	if ((r = ppoll(pfd, n, &ts, NULL)) == -1 && errno != EINTR)
+		fatal("%s: ppoll", __func__);
+	for (i = 1; r > 0 && i < n; i++)
+		if (pfd[i].revents != 0)
+			worked = 1;
+	if (worked) {
+		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+			fatal("%s: clock_gettime", __func__);
+		t = ts_ns(&now, &proc_zero);
+		if (t < tat - period / 4) {
+			ts.tv_sec = (tat - period / 4 - t) / 1000000000LL;
+			ts.tv_nsec = (tat - period / 4 - t) % 1000000000LL;
+			(void)clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+			t = tat - period / 4;
+		}
+		tat = (tat > t ? tat : t) + period / 4;
+	}
+	return (worked);
+}
+
+/*
+ * Messages that answer for work done, which can wait for the next pass;
+ * all others carry work to pass on, or are rare.
+ */
+static int
+proc_answer(uint32_t type)
+{
+	switch (type) {
+	case IMSG_STANZA_SENT:
+	case IMSG_SIP_RESULT:
+	case IMSG_SIP_ANSWER:
+	case IMSG_SIP_ANSWERED:
+		return (1);
+	default:
+		return (0);
 	}
 }
 
@@ -319,6 +388,7 @@ imsgev_init(struct imsgev *iev, int fd, enum privsep_procid procid,
 	iev->armed = 0;
 	iev->flushing = 0;
 	iev->up = 1;
+	iev->work_ns = iev->answer_ns = LLONG_MIN / 2;
 }
 
 static void
@@ -500,6 +570,14 @@ proc_dispatch(int fd, short event, void *arg)
 			    proc_title(iev->procid));
 		if (n == 0)
 			break;
+		if (iev->procid != PROC_PARENT) {
+			if (proc_answer(imsg_get_type(&imsg)))
+				iev->answer_ns = ts_ns(&proc_input_at,
+				    &proc_zero);
+			else
+				iev->work_ns = ts_ns(&proc_input_at,
+				    &proc_zero);
+		}
 		if (iev->procid == PROC_PARENT)
 			proc_dispatch_parent(iev, &imsg);
 		else if (proc_self->dispatch(iev, &imsg) == -1)

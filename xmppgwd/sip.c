@@ -237,7 +237,7 @@ const struct proc_role sip_role = {
 	.start = sip_start,
 	.dispatch = sip_dispatch,
 	.peer_down = sip_peer_down,
-	.pace = PACE_TWO_THIRDS,
+	.paced = 1,
 };
 
 static void

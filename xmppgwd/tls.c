@@ -104,7 +104,7 @@ const struct proc_role tls_role = {
 	.start = s2s_start,
 	.dispatch = s2s_dispatch,
 	.peer_down = s2s_peer_down,
-	.pace = PACE_MARK,
+	.paced = 1,
 };
 
 static void

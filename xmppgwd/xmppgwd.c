@@ -292,7 +292,7 @@ main(int argc, char *argv[], char *envp[])
 		log_warnx("startup: %s: upgrade libexpat1 for its security "
 		    "fixes", xmlinfo);
 
-	proc_loop(base, 0, 0);
+	proc_loop(base, 0);
 	parent_shutdown(0);
 	return (0);
 }

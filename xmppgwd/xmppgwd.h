@@ -287,6 +287,8 @@ struct imsgev {
 	unsigned int		 instance;
 	void			(*handler)(int, short, void *);
 	void			*data;
+	long long		 work_ns;	/* last read work to pass on */
+	long long		 answer_ns;	/* last read only an answer */
 };
 
 /* IMSG_PRIVSEP: what a child needs to drop privileges */
@@ -321,10 +323,7 @@ struct proc_role {
 	void			(*peer_down)(enum privsep_procid,
 				    unsigned int);
 	void			(*shutdown)(void);
-	/* under load, wake on the pacing marks, or a third or two after */
-	enum proc_pace {
-		PACE_NONE, PACE_MARK, PACE_THIRD, PACE_TWO_THIRDS
-	}			 pace;
+	int			 paced;		/* under load: see proc_loop */
 };
 
 extern const struct proc_role tls_role, dialback_role, policy_role,
@@ -349,8 +348,8 @@ int		 imsgev_composev(struct imsgev *, uint32_t, uint32_t, int,
 		    const struct iovec *, int);
 struct imsgev	*proc_peer(enum privsep_procid, unsigned int);
 void		 sock_nodelay(int);
-#define PROC_PACE_US	4000	/* under load, input is taken this often */
-void		 proc_loop(struct event_base *, long, long);
+#define PROC_PACE_US	7000	/* under load, input is taken this often */
+void		 proc_loop(struct event_base *, long);
 void		 proc_input(void);
 #define PROC_READS	16	/* reads per descriptor and pass, at most */
 
