@@ -223,7 +223,14 @@ proc_loop(struct event_base *base, long pace_us)
 		if (event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK) != 0 ||
 		    event_base_got_exit(base))
 			break;
-		imsgev_flush();
+		/*
+		 * What that pass read from the network came after the mark:
+		 * it waits for the next one, as it would have unread, and
+		 * does not wake a sibling a second time.  A process woken
+		 * by work passes on what it has.
+		 */
+		if (worked)
+			imsgev_flush();
 		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
 			fatal("%s: clock_gettime", __func__);
 		if (ts_ns(&now, &start) >= period)
