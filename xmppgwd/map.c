@@ -694,7 +694,7 @@ map_header(struct xbuf *b, const char *name, const char *value)
 {
 	const unsigned char	*p, *q;
 
-	xbuf_printf(b, "%s: ", name);
+	xbuf_cat(b, name, ": ", (char *)NULL);
 	for (p = (const unsigned char *)value; *p != '\0'; p = q) {
 		for (q = p; *q != '\0' && (*q >= 0x20 || *q == '\t') &&
 		    *q != 0x7f; q++)
@@ -710,7 +710,7 @@ int
 map_message(struct xbuf *b, const struct map_message *m)
 {
 	char		 from[2048], to[2048], bare[2048];
-	char		 callid[MAP_CALLID_TOKEN + 1];
+	char		 callid[MAP_CALLID_TOKEN + 1], tag[9], num[11];
 	size_t		 blen, n;
 
 	/* the request goes to the user's address of record */
@@ -726,20 +726,19 @@ map_message(struct xbuf *b, const struct map_message *m)
 	    map_thread_to_callid(m->thread, callid, sizeof(callid)) == -1)
 		(void)strlcpy(callid, m->callid, sizeof(callid));
 	blen = m->body != NULL ? strlen(m->body) : 0;
-	xbuf_printf(b, "MESSAGE %s SIP/2.0\r\n"
-	    "Via: SIP/2.0/%s %s;branch=%s\r\n"
-	    "Max-Forwards: 70\r\n"
-	    "From: <%s>;tag=%08x\r\n"
-	    "To: <%s>\r\n"
-	    "Call-ID: %s\r\n"
-	    "CSeq: %u MESSAGE\r\n", to, m->transport, m->sent_by, m->branch,
-	    from, m->tag, to, callid, m->cseq);
+	if (blen > UINT32_MAX)
+		return (-1);
+	xbuf_cat(b, "MESSAGE ", to, " SIP/2.0\r\nVia: SIP/2.0/", m->transport,
+	    " ", m->sent_by, ";branch=", m->branch,
+	    "\r\nMax-Forwards: 70\r\nFrom: <", from, ">;tag=",
+	    u32_hex(tag, m->tag), "\r\nTo: <", to, ">\r\nCall-ID: ", callid,
+	    "\r\nCSeq: ", u32_dec(num, m->cseq), " MESSAGE\r\n", (char *)NULL);
 	if (m->subject != NULL)
 		map_header(b, "Subject", m->subject);
 	if (m->lang != NULL && map_lang_ok(m->lang))
 		map_header(b, "Content-Language", m->lang);
-	xbuf_printf(b, "Content-Type: text/plain;charset=UTF-8\r\n"
-	    "Content-Length: %zu\r\n\r\n", blen);
+	xbuf_cat(b, "Content-Type: text/plain;charset=UTF-8\r\n"
+	    "Content-Length: ", u32_dec(num, blen), "\r\n\r\n", (char *)NULL);
 	if (blen)
 		xbuf_add(b, m->body, blen);
 	return (0);

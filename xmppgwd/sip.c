@@ -223,8 +223,6 @@ static char	*sip_required(struct sipmsg *);
 static int	sip_body_ok(struct sipmsg *);
 static char	*sip_response_head(struct sipmsg *);
 static uint32_t	 sip_random(void);
-static char	*sip_hex32(char *, uint32_t);
-static char	*sip_u32(char *, uint32_t);
 static void	sip_answer(struct imsg *);
 static char	*sip_stxn_key(struct sipmsg *);
 static void	sip_stxn_free(struct sip_stxn *);
@@ -851,8 +849,13 @@ sip_send(struct imsg *imsg)
 	}
 	for (i = 0; i < nitems(rnd); i++)
 		rnd[i] = sip_random();
-	snprintf(branch, sizeof(branch), "z9hG4bK%08x%08x", rnd[0], rnd[1]);
-	snprintf(callid, sizeof(callid), "%08x%08x@xmppgwd", rnd[2], rnd[3]);
+	/* z9hG4bK%08x%08x and %08x%08x@xmppgwd */
+	memcpy(branch, "z9hG4bK", 7);
+	(void)u32_hex(branch + 7, rnd[0]);
+	(void)u32_hex(branch + 15, rnd[1]);
+	(void)u32_hex(callid, rnd[2]);
+	(void)u32_hex(callid + 8, rnd[3]);
+	memcpy(callid + 16, "@xmppgwd", sizeof("@xmppgwd"));
 	memset(&m, 0, sizeof(m));
 	m.from = s.from;
 	m.to = s.to;
@@ -1338,33 +1341,6 @@ sip_random(void)
 	return (pool[left]);
 }
 
-/* v as 8 lowercase hex digits ("%08x") in buf[9] */
-static char *
-sip_hex32(char *buf, uint32_t v)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	int			 i;
-
-	for (i = 7; i >= 0; i--, v >>= 4)
-		buf[i] = hex[v & 0xf];
-	buf[8] = '\0';
-	return (buf);
-}
-
-/* v in decimal ("%u") in buf[11] */
-static char *
-sip_u32(char *buf, uint32_t v)
-{
-	char	*p = buf + 10;
-
-	*p = '\0';
-	do {
-		*--p = '0' + v % 10;
-		v /= 10;
-	} while (v != 0);
-	return (p);
-}
-
 /* the lines a response copies from its request (RFC 3261 8.2.6.2) */
 static char *
 sip_response_head(struct sipmsg *m)
@@ -1379,10 +1355,10 @@ sip_response_head(struct sipmsg *m)
 	/* RFC 3261 19.3: our tag is random, 32 bits at least */
 	xbuf_cat(&b, "From: ", m->from, "\r\nTo: ", m->to, (char *)NULL);
 	if (strcasestr(m->to, "tag=") == NULL)	/* never a second one */
-		xbuf_cat(&b, ";tag=gw", sip_hex32(tag, sip_random()),
+		xbuf_cat(&b, ";tag=gw", u32_hex(tag, sip_random()),
 		    (char *)NULL);
 	xbuf_cat(&b, "\r\nCall-ID: ", m->call_id, "\r\nCSeq: ",
-	    sip_u32(num, m->cseq), " ", m->cseq_method, "\r\n", (char *)NULL);
+	    u32_dec(num, m->cseq), " ", m->cseq_method, "\r\n", (char *)NULL);
 	xbuf_add(&b, "", 1);
 	if (b.error)
 		fatalx("%s: out of memory", __func__);
@@ -1428,7 +1404,7 @@ sip_peer_respond(struct sip_peer *pe, const char *head, int code,
 		event_del(&pe->ev_read);
 		return;
 	}
-	xbuf_cat(&pe->out, "SIP/2.0 ", sip_u32(num, code), " ", reason, "\r\n",
+	xbuf_cat(&pe->out, "SIP/2.0 ", u32_dec(num, code), " ", reason, "\r\n",
 	    head, extra ? extra : "", "Content-Length: 0\r\n\r\n", (char *)NULL);
 	event_add(&pe->ev_write, NULL);
 }
@@ -1651,7 +1627,7 @@ sip_stxn_key(struct sipmsg *m)
 		xbuf_cat(&b, " ", m->method, (char *)NULL);
 	} else
 		xbuf_cat(&b, m->uri, "\n", m->from, "\n", m->to, "\n",
-		    m->call_id, "\n", sip_u32(num, m->cseq), "\n", v,
+		    m->call_id, "\n", u32_dec(num, m->cseq), "\n", v,
 		    (char *)NULL);
 	if (b.error)
 		fatalx("%s: out of memory", __func__);

@@ -1145,6 +1145,33 @@ xbuf_cat(struct xbuf *b, ...)
 	va_end(ap);
 }
 
+/* v as 8 lowercase hex digits ("%08x") in buf[9]; returns buf */
+char *
+u32_hex(char *buf, uint32_t v)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	int			 i;
+
+	for (i = 7; i >= 0; i--, v >>= 4)
+		buf[i] = hex[v & 0xf];
+	buf[8] = '\0';
+	return (buf);
+}
+
+/* v in decimal ("%u") in buf[11]; returns where the digits begin */
+char *
+u32_dec(char *buf, uint32_t v)
+{
+	char	*p = buf + 10;
+
+	*p = '\0';
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v != 0);
+	return (p);
+}
+
 void
 xbuf_printf(struct xbuf *b, const char *fmt, ...)
 {

@@ -138,6 +138,8 @@ void		 xbuf_cat(struct xbuf *, ...)
 		    __attribute__((__sentinel__));
 void		 xbuf_printf(struct xbuf *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
+char		*u32_hex(char *, uint32_t);
+char		*u32_dec(char *, uint32_t);
 /* text or attribute value, escaped (&, <, >, ', ") */
 void		 xbuf_escape(struct xbuf *, const char *, size_t);
 /*
