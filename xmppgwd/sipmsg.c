@@ -145,6 +145,8 @@ static int	 is_token(unsigned char);
 static size_t	 line_end(const char *, size_t, size_t);
 static int	 is_wsp(unsigned char);
 static int	 is_ctl(unsigned char);
+static size_t	 span_above_cr(const char *, size_t);
+static size_t	 span_no_ctl(const char *, size_t);
 static int	 lower(int);
 static const struct hdrdef *hdr_lookup(const char *, size_t);
 static int	 perr(struct pstate *, int, const char *, ...)
@@ -161,18 +163,17 @@ static const char *skip_quoted(const char *);
 static const char *skip_wsp(const char *);
 static size_t	 scheme_len(const char *, size_t);
 
+/* RFC 3261 token: alphanumerics and - . ! % * _ + ` ' ~ */
+static const unsigned char token_chars[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+	['-'] = 1, ['.'] = 1, ['!'] = 1, ['%'] = 1, ['*'] = 1,
+	['_'] = 1, ['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1
+};
+
 static int
 is_token(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return (1);
-	switch (c) {
-	case '-': case '.': case '!': case '%': case '*':
-	case '_': case '+': case '`': case '\'': case '~':
-		return (1);
-	}
-	return (0);
+	return (token_chars[c]);
 }
 
 /*
@@ -197,6 +198,49 @@ is_ctl(unsigned char c)
 	return ((c < 0x20 && c != '\t') || c == 0x7f);
 }
 
+/*
+ * Eight bytes at a time (bit tricks: a byte below n, for n <= 128, sets
+ * its top bit in (w - n * ONES) & ~w & HIGHS), so that the scans below
+ * look at each byte only where a word holds one of interest.
+ */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+#define BELOW(w, n)	(((w) - (n) * ONES) & ~(w) & HIGHS)
+
+/* the length of the run of p[0..len) with no byte at or below CR */
+static size_t
+span_above_cr(const char *p, size_t len)
+{
+	uint64_t	 w;
+	size_t		 i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (BELOW(w, '\r' + 1) != 0)
+			break;
+	}
+	while (i < len && (unsigned char)p[i] > '\r')
+		i++;
+	return (i);
+}
+
+/* the length of the run of p[0..len) with no control character */
+static size_t
+span_no_ctl(const char *p, size_t len)
+{
+	uint64_t	 w;
+	size_t		 i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (BELOW(w, 0x20) != 0 || BELOW(w ^ (0x7f * ONES), 1) != 0)
+			break;
+	}
+	while (i < len && !is_ctl((unsigned char)p[i]))
+		i++;
+	return (i);
+}
+
 /* ASCII only: the locale must not change what a header name is */
 static int
 lower(int c)
@@ -204,20 +248,42 @@ lower(int c)
 	return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 }
 
+#define NDEFS	(sizeof(hdrdefs) / sizeof(hdrdefs[0]))
+
+/*
+ * Names are looked up among those of their first letter: head[] and
+ * next[] chain them (index + 1, 0 ends), compact[] has the one-letter
+ * forms.  Built at the first call.
+ */
 static const struct hdrdef *
 hdr_lookup(const char *name, size_t len)
 {
-	size_t	 i;
+	static unsigned char	 head[26], next[NDEFS], compact[26];
+	static int		 ready;
+	const struct hdrdef	*d;
+	size_t			 i;
+	int			 c;
 
-	for (i = 0; i < sizeof(hdrdefs) / sizeof(hdrdefs[0]); i++) {
-		if (len == 1 && hdrdefs[i].compact != 0 &&
-		    lower((unsigned char)name[0]) == hdrdefs[i].compact)
-			return (&hdrdefs[i]);
-		if (hdrdefs[i].len == len &&
-		    lower((unsigned char)hdrdefs[i].name[0]) ==
-		    lower((unsigned char)name[0]) &&
-		    strncasecmp(hdrdefs[i].name, name, len) == 0)
-			return (&hdrdefs[i]);
+	if (!ready) {
+		for (i = NDEFS; i-- > 0; ) {
+			c = lower((unsigned char)hdrdefs[i].name[0]) - 'a';
+			next[i] = head[c];
+			head[c] = i + 1;
+			if (hdrdefs[i].compact != 0)
+				compact[hdrdefs[i].compact - 'a'] = i + 1;
+		}
+		ready = 1;
+	}
+	c = lower((unsigned char)name[0]);
+	if (c < 'a' || c > 'z')
+		return (NULL);
+	c -= 'a';
+	if (len == 1)
+		return (compact[c] != 0 ? &hdrdefs[compact[c] - 1] : NULL);
+	for (i = head[c]; i != 0; i = next[i - 1]) {
+		d = &hdrdefs[i - 1];
+		if (d->len == len && strncasecmp(d->name, name, len) == 0)
+			return (d);
 	}
 	return (NULL);
 }
@@ -293,8 +359,9 @@ sipmsg_parse(struct sipmsg *m, const char *buf, size_t len, size_t *used,
 	hdrlen = 0;
 	for (i = 0; i < ps.n && i < lim; i++) {
 		/* every byte above CR needs no look */
-		if ((unsigned char)ps.p[i] > '\r')
-			continue;
+		i += span_above_cr(ps.p + i, (ps.n < lim ? ps.n : lim) - i);
+		if (i == ps.n || i == lim)
+			break;
 		if (ps.p[i] == '\0')
 			return (perr(&ps, 400, "NUL in header section"));
 		if (ps.p[i] == '\r' && i + 1 < ps.n && ps.p[i + 1] != '\n')
@@ -440,7 +507,7 @@ parse_headers(struct pstate *ps, size_t hdrlen)
 	struct sipmsg		*m = ps->m;
 	const struct hdrdef	*def;
 	const char		*p = ps->p, *name;
-	size_t			 pos, e, i, k, nlen, vstart, w;
+	size_t			 pos, e, i, nlen, vstart, w;
 	char			*d;
 	int			 r;
 
@@ -468,7 +535,7 @@ parse_headers(struct pstate *ps, size_t hdrlen)
 
 		def = hdr_lookup(p + pos, nlen);
 		if ((name = aput(ps, def != NULL ? def->name : p + pos,
-		    def != NULL ? strlen(def->name) : nlen)) == NULL)
+		    def != NULL ? def->len : nlen)) == NULL)
 			return (perr(ps, 500, "headers do not fit"));
 
 		/*
@@ -481,10 +548,9 @@ parse_headers(struct pstate *ps, size_t hdrlen)
 		for (;;) {
 			while (i < e && is_wsp((unsigned char)p[i]))
 				i++;
-			for (k = i; k < e; k++)
-				if (is_ctl((unsigned char)p[k]))
-					return (perr(ps, 400, "control "
-					    "character in %s header", name));
+			if (span_no_ctl(p + i, e - i) < e - i)
+				return (perr(ps, 400, "control "
+				    "character in %s header", name));
 			if (e > i && vstart + w + (e - i) >= ps->asize)
 				return (perr(ps, 500, "headers do not fit"));
 			memcpy(m->buf + vstart + w, p + i, e - i);
