@@ -145,6 +145,7 @@ static int	 is_token(unsigned char);
 static size_t	 line_end(const char *, size_t, size_t);
 static int	 is_wsp(unsigned char);
 static int	 is_ctl(unsigned char);
+static size_t	 span_words(const char *, size_t);
 static size_t	 span_above_cr(const char *, size_t);
 static size_t	 span_no_ctl(const char *, size_t);
 static int	 lower(int);
@@ -199,26 +200,36 @@ is_ctl(unsigned char c)
 }
 
 /*
- * Eight bytes at a time (bit tricks: a byte below n, for n <= 128, sets
- * its top bit in (w - n * ONES) & ~w & HIGHS), so that the scans below
- * look at each byte only where a word holds one of interest.
+ * Eight bytes at a time: the length of the leading words of p[0..len)
+ * that hold no control character (no byte below 0x20, none 0x7f), so
+ * that a scan looks at single bytes only from the first word that
+ * holds one.  A byte below n, for n <= 128, sets its top bit in
+ * (w - n * ONES) & ~w & HIGHS.
  */
 #define ONES	0x0101010101010101ULL
 #define HIGHS	0x8080808080808080ULL
 #define BELOW(w, n)	(((w) - (n) * ONES) & ~(w) & HIGHS)
 
+static size_t
+span_words(const char *p, size_t len)
+{
+	uint64_t	 w;
+	size_t		 i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (BELOW(w, 0x20) != 0 || BELOW(w ^ (0x7f * ONES), 1) != 0)
+			break;
+	}
+	return (i);
+}
+
 /* the length of the run of p[0..len) with no byte at or below CR */
 static size_t
 span_above_cr(const char *p, size_t len)
 {
-	uint64_t	 w;
-	size_t		 i = 0;
+	size_t	 i = span_words(p, len);
 
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (BELOW(w, '\r' + 1) != 0)
-			break;
-	}
 	while (i < len && (unsigned char)p[i] > '\r')
 		i++;
 	return (i);
@@ -228,14 +239,8 @@ span_above_cr(const char *p, size_t len)
 static size_t
 span_no_ctl(const char *p, size_t len)
 {
-	uint64_t	 w;
-	size_t		 i = 0;
+	size_t	 i = span_words(p, len);
 
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (BELOW(w, 0x20) != 0 || BELOW(w ^ (0x7f * ONES), 1) != 0)
-			break;
-	}
 	while (i < len && !is_ctl((unsigned char)p[i]))
 		i++;
 	return (i);

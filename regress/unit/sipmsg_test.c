@@ -624,6 +624,55 @@ ATF_TC_BODY(bare_lf_and_cr_400, tc)
 	expect_extra_fails(NULL, "X: a\177b\r\n", 400, "control character");
 }
 
+/*
+ * The scans look at eight bytes at a time: a control character in a
+ * value is refused at every offset from the word boundaries, and what
+ * is not one (TAB, SP, DEL's neighbour, bytes above 0x7f) is kept as
+ * it came, at every offset too.
+ */
+ATF_TC_WITHOUT_HEAD(control_characters_at_every_offset);
+ATF_TC_BODY(control_characters_at_every_offset, tc)
+{
+	static const unsigned char ok[] = { '\t', ' ', '~', 0x80, 0xff };
+	struct res	 x;
+	char		 line[64], val[24], *s;
+	size_t		 off;
+	unsigned int	 c, k;
+
+	for (off = 0; off < 20; off++) {
+		for (c = 1; c < 0x80; c++) {
+			if (c == '\t' || c == '\r' || c == '\n' ||
+			    (c >= 0x20 && c != 0x7f))
+				continue;
+			memset(val, 'v', 20);
+			val[off] = (char)c;
+			val[20] = '\0';
+			snprintf(line, sizeof(line), "X-Long-Name: %s\r\n", val);
+			s = mkmsg(NULL, line);
+			expect_fail_s(s, 400, "control character");
+			free(s);
+		}
+		/* the first and the last go as white space would */
+		if (off == 0 || off == 19)
+			continue;
+		for (k = 0; k < sizeof(ok); k++) {
+			memset(val, 'v', 20);
+			val[off] = (char)ok[k];
+			val[20] = '\0';
+			snprintf(line, sizeof(line), "X-Long-Name: %s\r\n", val);
+			s = mkmsg(NULL, line);
+			ATF_CHECK_EQ_MSG(parses(&x, s), 1, "0x%02x at %zu: %s",
+			    ok[k], off, x.err);
+			if (x.r == 1) {
+				ATF_CHECK_STREQ(sipmsg_header(&x.m,
+				    "X-Long-Name"), val);
+				sipmsg_free(&x.m);
+			}
+			free(s);
+		}
+	}
+}
+
 ATF_TC_WITHOUT_HEAD(bad_version_505);
 ATF_TC_BODY(bad_version_505, tc)
 {
@@ -862,6 +911,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, two_messages_in_one_buffer);
 	ATF_TP_ADD_TC(tp, nul_in_headers_400);
 	ATF_TP_ADD_TC(tp, bare_lf_and_cr_400);
+	ATF_TP_ADD_TC(tp, control_characters_at_every_offset);
 	ATF_TP_ADD_TC(tp, bad_version_505);
 	ATF_TP_ADD_TC(tp, leading_crlf_skipped);
 	ATF_TP_ADD_TC(tp, param_and_addr_uri_helpers);

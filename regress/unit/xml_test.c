@@ -23,6 +23,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1065,6 +1066,28 @@ ATF_TC_BODY(xbuf_printf_any_length, tc)
 	}
 }
 
+/* what SIP builds its lines with, for the values at both ends */
+ATF_TC_WITHOUT_HEAD(xbuf_cat_and_u32_digits);
+ATF_TC_BODY(xbuf_cat_and_u32_digits, tc)
+{
+	static const uint32_t	 v[] = { 0, 9, 10, 4294967295U, 0x0badcafe };
+	struct xbuf		 b;
+	char			 hex[9], dec[11], want[16];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(want, sizeof(want), "%08x", v[i]);
+		ATF_CHECK_STREQ(u32_hex(hex, v[i]), want);
+		snprintf(want, sizeof(want), "%u", v[i]);
+		ATF_CHECK_STREQ(u32_dec(dec, v[i]), want);
+	}
+	xbuf_init(&b);
+	xbuf_cat(&b, "CSeq: ", u32_dec(dec, 17), " ", "MESSAGE", (char *)NULL);
+	xbuf_cat(&b, (char *)NULL);
+	ATF_CHECK_STREQ(b.data, "CSeq: 17 MESSAGE");
+	xbuf_free(&b);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, xbuf_printf_any_length);
@@ -1095,5 +1118,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, escape_drops_illegal_chars);
 	ATF_TP_ADD_TC(tp, writes_db_prefix);
 	ATF_TP_ADD_TC(tp, errors_are_sticky);
+	ATF_TP_ADD_TC(tp, xbuf_cat_and_u32_digits);
 	return (atf_no_error());
 }
